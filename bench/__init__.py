@@ -1,0 +1,1 @@
+"""EventDesk's benchmark workloads (installed as ``eventdesk_bench``)."""

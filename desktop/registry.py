@@ -1,0 +1,265 @@
+"""The attendee registry: registering, correcting, cancelling and finding people."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from desktop import journal
+from desktop.journal import DeskContext
+from desktop.models import CATEGORIES, Attendee, Event
+from desktop.tokens import short_code
+
+EDITABLE_FIELDS = (
+    "given_name",
+    "family_name",
+    "badge_name",
+    "native_name",
+    "honorific",
+    "gender",
+    "country",
+    "organisation",
+    "position",
+    "category",
+    "email",
+    "phone",
+    "notes",
+    "external_id",
+)
+
+
+class RegistryError(Exception):
+    """A change to the registry that cannot be made as asked."""
+
+
+@dataclass(frozen=True)
+class AttendeeInfo:
+    """An attendee as plain data, safe to hand to another thread or print as JSON."""
+
+    id: str
+    short_code: str
+    given_name: str
+    family_name: str
+    badge_name: str
+    native_name: str
+    honorific: str
+    gender: str
+    country: str
+    organisation: str
+    position: str
+    category: str
+    email: str
+    phone: str
+    status: str
+    notes: str
+    external_id: str
+    badge_seq: int
+
+    @property
+    def display_name(self) -> str:
+        """The full name as a person reads it."""
+        return " ".join(p for p in (self.given_name, self.family_name) if p) or self.badge_name
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["name"] = self.display_name
+        return data
+
+    @classmethod
+    def of(cls, row: Attendee) -> AttendeeInfo:
+        return cls(
+            id=row.id,
+            short_code=row.short_code,
+            given_name=row.given_name,
+            family_name=row.family_name,
+            badge_name=row.badge_name,
+            native_name=row.native_name,
+            honorific=row.honorific,
+            gender=row.gender,
+            country=row.country,
+            organisation=row.organisation,
+            position=row.position,
+            category=row.category,
+            email=row.email,
+            phone=row.phone,
+            status=row.status,
+            notes=row.notes,
+            external_id=row.external_id,
+            badge_seq=row.badge_seq,
+        )
+
+
+def default_badge_name(given_name: str, family_name: str) -> str:
+    """The name printed large when none is given: given name then family name."""
+    return " ".join(p for p in (given_name.strip(), family_name.strip()) if p)
+
+
+def _validate(fields: Mapping[str, Any]) -> dict[str, Any]:
+    clean: dict[str, Any] = {}
+    for name, value in fields.items():
+        if name not in EDITABLE_FIELDS:
+            raise RegistryError(f"unknown attendee field {name!r}")
+        clean[name] = "" if value is None else str(value).strip()
+    if "category" in clean and clean["category"] not in CATEGORIES:
+        raise RegistryError(
+            f"unknown category {clean['category']!r}; use one of {', '.join(CATEGORIES)}"
+        )
+    if "country" in clean:
+        clean["country"] = clean["country"].upper()
+        if clean["country"] and len(clean["country"]) != 2:
+            raise RegistryError(
+                f"country must be an ISO 3166 two-letter code, not {clean['country']!r}"
+            )
+    return clean
+
+
+def _event_prefix(session: Session, event_id: str) -> str:
+    event = session.get(Event, event_id)
+    code = (event.code if event is not None else "") or "EV"
+    letters = "".join(ch for ch in code.upper() if ch.isalpha())
+    return letters[:2] or "EV"
+
+
+def allocate_short_code(session: Session, event_id: str, attendee_id: str) -> str:
+    """A short code not yet used in the event (derived from the id, so it is stable)."""
+    prefix = _event_prefix(session, event_id)
+    for attempt in range(64):
+        code = short_code(prefix, uuid.UUID(attendee_id), attempt)
+        taken = session.scalar(
+            select(Attendee.id).where(Attendee.event_id == event_id, Attendee.short_code == code)
+        )
+        if taken is None or taken == attendee_id:
+            return code
+    raise RegistryError("could not find a free short code")
+
+
+def register(
+    session: Session,
+    ctx: DeskContext,
+    fields: Mapping[str, Any],
+    *,
+    attendee_id: str | None = None,
+) -> str:
+    """Register a new attendee (a walk-in, an imported row); returns the new id."""
+    clean = _validate(fields)
+    if not (clean.get("given_name") or clean.get("family_name")):
+        raise RegistryError("a name is needed: given name or family name")
+    clean.setdefault("category", "participant")
+    if not clean.get("badge_name"):
+        clean["badge_name"] = default_badge_name(
+            clean.get("given_name", ""), clean.get("family_name", "")
+        )
+    new_id = attendee_id or str(uuid.uuid4())
+    payload: dict[str, Any] = {"id": new_id, **clean, "status": "registered"}
+    payload["short_code"] = allocate_short_code(session, ctx.event_id, new_id)
+    journal.record(session, ctx, "attendee.put", payload)
+    return new_id
+
+
+def register_many(
+    session: Session,
+    ctx: DeskContext,
+    people: Sequence[Mapping[str, Any]],
+    *,
+    ids: Sequence[str] | None = None,
+) -> list[str]:
+    """Register many attendees in one go (an import); one operation each, applied in bulk."""
+    prefix = _event_prefix(session, ctx.event_id)
+    taken = set(
+        session.scalars(select(Attendee.short_code).where(Attendee.event_id == ctx.event_id))
+    )
+    new_ids: list[str] = []
+    items: list[tuple[str, Mapping[str, Any]]] = []
+    for index, fields in enumerate(people):
+        clean = _validate(fields)
+        if not (clean.get("given_name") or clean.get("family_name")):
+            raise RegistryError(f"row {index + 1}: a name is needed")
+        clean.setdefault("category", "participant")
+        if not clean.get("badge_name"):
+            clean["badge_name"] = default_badge_name(
+                clean.get("given_name", ""), clean.get("family_name", "")
+            )
+        new_id = ids[index] if ids is not None else str(uuid.uuid4())
+        code = ""
+        for attempt in range(64):
+            code = short_code(prefix, uuid.UUID(new_id), attempt)
+            if code not in taken:
+                break
+        else:
+            raise RegistryError("could not find a free short code")
+        taken.add(code)
+        new_ids.append(new_id)
+        items.append(
+            ("attendee.put", {"id": new_id, **clean, "status": "registered", "short_code": code})
+        )
+    journal.record_many(session, ctx, items)
+    return new_ids
+
+
+def update(session: Session, ctx: DeskContext, attendee_id: str, fields: Mapping[str, Any]) -> None:
+    """Correct some fields of an attendee; only the fields given change."""
+    row = session.get(Attendee, attendee_id)
+    if row is None or row.event_id != ctx.event_id:
+        raise RegistryError(f"no attendee {attendee_id} in this event")
+    clean = _validate(fields)
+    changed = {k: v for k, v in clean.items() if getattr(row, k) != v}
+    if changed:
+        journal.record(session, ctx, "attendee.put", {"id": attendee_id, **changed})
+
+
+def cancel(session: Session, ctx: DeskContext, attendee_id: str, reason: str = "") -> None:
+    """Cancel a registration (the badge stops admitting; nothing is deleted)."""
+    if session.get(Attendee, attendee_id) is None:
+        raise RegistryError(f"no attendee {attendee_id}")
+    journal.record(session, ctx, "attendee.cancel", {"id": attendee_id, "reason": reason})
+
+
+def restore(session: Session, ctx: DeskContext, attendee_id: str, reason: str = "") -> None:
+    """Undo a cancellation."""
+    if session.get(Attendee, attendee_id) is None:
+        raise RegistryError(f"no attendee {attendee_id}")
+    journal.record(session, ctx, "attendee.restore", {"id": attendee_id, "reason": reason})
+
+
+def get(session: Session, event_id: str, ref: str) -> AttendeeInfo | None:
+    """An attendee by id or short code (any case, with or without the dash)."""
+    ref = ref.strip()
+    row = session.get(Attendee, ref)
+    if row is not None and row.event_id == event_id:
+        return AttendeeInfo.of(row)
+    code = ref.upper().replace(" ", "")
+    if "-" not in code and len(code) > 2:
+        code = f"{code[:2]}-{code[2:]}"
+    row = session.scalars(
+        select(Attendee).where(Attendee.event_id == event_id, Attendee.short_code == code)
+    ).first()
+    return AttendeeInfo.of(row) if row is not None else None
+
+
+def list_attendees(
+    session: Session, event_id: str, search: str | None = None, limit: int | None = None
+) -> list[AttendeeInfo]:
+    """Attendees of an event by family name, optionally filtered by a search text."""
+    query = select(Attendee).where(Attendee.event_id == event_id)
+    if search:
+        like = f"%{search.strip()}%"
+        query = query.where(
+            or_(
+                Attendee.given_name.ilike(like),
+                Attendee.family_name.ilike(like),
+                Attendee.badge_name.ilike(like),
+                Attendee.native_name.ilike(like),
+                Attendee.organisation.ilike(like),
+                Attendee.email.ilike(like),
+                Attendee.short_code.ilike(like),
+            )
+        )
+    query = query.order_by(Attendee.family_name, Attendee.given_name, Attendee.id)
+    if limit is not None:
+        query = query.limit(limit)
+    return [AttendeeInfo.of(row) for row in session.scalars(query)]

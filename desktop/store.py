@@ -1,0 +1,206 @@
+"""The desk's SQLite store: choosing the data folder, opening the database, migrating it."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+from desktop.paths import migrations_dir
+
+DB_NAME = "eventdesk.sqlite3"
+MARKER_NAME = "EVENTDESK"
+# Files EventDesk itself puts in a data folder; anything else means it is someone else's folder.
+OWN_ENTRIES = {
+    DB_NAME,
+    f"{DB_NAME}-wal",
+    f"{DB_NAME}-shm",
+    f"{DB_NAME}-journal",
+    MARKER_NAME,
+    "keys",
+    "layouts",
+    "backups",
+    "exports",
+    "certificates",
+    "settings.ini",
+}
+BUSY_TIMEOUT_MS = 5000
+
+
+class StoreError(Exception):
+    """A problem with the data folder or database that a person can act on."""
+
+
+def default_data_dir() -> Path:
+    """The data folder when neither ``--data`` nor ``EVENTDESK_DATA`` is given."""
+    return Path(platformdirs.user_data_dir("EventDesk", appauthor=False))
+
+
+def resolve_data_dir(explicit: str | os.PathLike[str] | None) -> Path:
+    """``--data`` wins, then ``EVENTDESK_DATA``, then the platform's user data folder."""
+    if explicit:
+        return Path(explicit).expanduser()
+    env = os.environ.get("EVENTDESK_DATA")
+    if env:
+        return Path(env).expanduser()
+    return default_data_dir()
+
+
+def check_data_dir(path: Path) -> None:
+    """Refuse a path that is a file or a folder holding things that are not EventDesk's."""
+    if path.exists() and not path.is_dir():
+        raise StoreError(f"{path} is a file, not a data folder; choose a folder with --data")
+    if not path.is_dir():
+        return
+    if (path / MARKER_NAME).exists() or (path / DB_NAME).exists():
+        return
+    foreign = sorted(p.name for p in path.iterdir() if p.name not in OWN_ENTRIES)
+    if foreign:
+        shown = ", ".join(foreign[:3]) + (" …" if len(foreign) > 3 else "")
+        raise StoreError(
+            f"{path} is not an EventDesk data folder (it holds {shown}); "
+            "choose an empty or new folder with --data"
+        )
+
+
+def _check_sqlite_file(db_path: Path) -> None:
+    with db_path.open("rb") as handle:
+        header = handle.read(16)
+    if header and header != b"SQLite format 3\x00":
+        raise StoreError(f"{db_path} is not an SQLite database; it was not written by EventDesk")
+
+
+def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA journal_mode = WAL")
+    # FULL: a check-in the desk has confirmed survives a power cut, even in WAL mode.
+    cursor.execute("PRAGMA synchronous = FULL")
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.close()
+
+
+def make_engine(db_path: Path) -> Engine:
+    """An engine on the desk database with the durability settings applied on every connection."""
+    engine = create_engine(f"sqlite:///{db_path}", connect_args={"check_same_thread": False})
+    event.listen(engine, "connect", _on_connect)
+
+    # pysqlite's own transaction handling defers BEGIN; take over so writes begin IMMEDIATE
+    # (a second desk process then waits on busy_timeout instead of failing mid-transaction).
+    @event.listens_for(engine, "connect")
+    def _no_pysqlite_tx(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+
+    @event.listens_for(engine, "begin")
+    def _begin_immediate(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def alembic_config(engine: Engine | None = None, url: str | None = None) -> Config:
+    """Alembic configuration pointing at the bundled migrations."""
+    config = Config()
+    config.set_main_option("script_location", str(migrations_dir()))
+    if url:
+        config.set_main_option("sqlalchemy.url", url)
+    if engine is not None:
+        config.attributes["engine"] = engine
+    return config
+
+
+def head_revision() -> str | None:
+    """The newest migration this program knows."""
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The migration the database is at (None for an empty database)."""
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def _knows_revision(script: ScriptDirectory, revision: str) -> bool:
+    try:
+        return script.get_revision(revision) is not None
+    except Exception:  # alembic raises several resolution errors for an unknown id
+        return False
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the database to the newest schema; refuse one newer than this program."""
+    script = ScriptDirectory.from_config(alembic_config())
+    current = current_revision(engine)
+    if current is not None and not _knows_revision(script, current):
+        raise StoreError(
+            f"this database was written by a newer EventDesk (schema {current}); "
+            "install the newer version to open it"
+        )
+    if current != script.get_current_head():
+        command.upgrade(alembic_config(engine), "head")
+
+
+@dataclass
+class Store:
+    """An open data folder: its path, engine and session factory."""
+
+    data_dir: Path
+    engine: Engine
+    session_factory: sessionmaker[Session]
+
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / DB_NAME
+
+    @contextmanager
+    def begin(self) -> Iterator[Session]:
+        """One session and transaction for one user action."""
+        with self.session_factory.begin() as session:
+            yield session
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def open_store(data_dir: Path, *, create: bool = True) -> Store:
+    """Open (and when needed create and migrate) the store in ``data_dir``."""
+    check_data_dir(data_dir)
+    db_path = data_dir / DB_NAME
+    if db_path.exists():
+        _check_sqlite_file(db_path)
+    elif not create:
+        raise StoreError(f"no EventDesk database in {data_dir}; run `eventdesk demo` or the app")
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        (data_dir / MARKER_NAME).touch(exist_ok=True)
+    except OSError as exc:
+        raise StoreError(f"cannot write to {data_dir}: {exc.strerror or exc}") from exc
+    engine = make_engine(db_path)
+    try:
+        migrate(engine)
+    except StoreError:
+        engine.dispose()
+        raise
+    except sqlite3.DatabaseError as exc:
+        engine.dispose()
+        raise StoreError(f"{db_path} cannot be opened: {exc}") from exc
+    except Exception as exc:
+        engine.dispose()
+        orig = getattr(exc, "orig", None)
+        if isinstance(orig, sqlite3.DatabaseError):
+            raise StoreError(f"{db_path} cannot be opened: {orig}") from exc
+        raise
+    factory = sessionmaker(engine, expire_on_commit=False)
+    return Store(data_dir=data_dir, engine=engine, session_factory=factory)

@@ -1,0 +1,160 @@
+"""The main window: the event header, the areas on the left, the status bar."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from PySide6.QtCore import QByteArray, QSettings, Qt
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop import desk
+from desktop.overview import summarise
+from desktop.store import Store
+from desktop.ui.qt_home import HomePage
+from desktop.ui.qt_people import PeoplePage
+from desktop.ui.qt_programme import ProgrammePage
+
+
+@dataclass(frozen=True)
+class Area:
+    """One area of the app: a name in the navigation and the page that fills it."""
+
+    key: str
+    title: str
+    make: Callable[[Store], QWidget]
+
+
+# An area appears here once it works; later areas (check-in, badges, certificates, reports,
+# sync, settings) are added to this list as they land.
+AREAS: list[Area] = [
+    Area("home", "Overview", HomePage),
+    Area("attendees", "Attendees", PeoplePage),
+    Area("sessions", "Sessions", ProgrammePage),
+]
+
+
+class MainWindow(QMainWindow):
+    """The desk application's window."""
+
+    def __init__(self, store: Store, settings: QSettings) -> None:
+        super().__init__()
+        self.store = store
+        self.settings = settings
+        self.setWindowTitle("EventDesk")
+        self.setMinimumSize(1000, 680)
+
+        central = QWidget()
+        outer = QVBoxLayout(central)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(0)
+
+        header = QWidget(objectName="eventHeader")
+        header_layout = QVBoxLayout(header)
+        header_layout.setContentsMargins(20, 12, 20, 12)
+        self.event_title = QLabel(objectName="eventTitle")
+        self.event_subtitle = QLabel(objectName="eventSubtitle")
+        header_layout.addWidget(self.event_title)
+        header_layout.addWidget(self.event_subtitle)
+        outer.addWidget(header)
+
+        body = QHBoxLayout()
+        body.setContentsMargins(0, 0, 0, 0)
+        body.setSpacing(0)
+        self.navigation = QListWidget(objectName="navigation")
+        self.navigation.setFixedWidth(210)
+        self.navigation.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.pages = QStackedWidget()
+        for area in AREAS:
+            item = QListWidgetItem(area.title)
+            item.setData(Qt.ItemDataRole.UserRole, area.key)
+            self.navigation.addItem(item)
+            self.pages.addWidget(area.make(store))
+        self.navigation.currentRowChanged.connect(self._on_navigation_changed)
+        body.addWidget(self.navigation)
+        body.addWidget(self.pages, 1)
+        outer.addLayout(body, 1)
+        self.setCentralWidget(central)
+
+        self.status_event = QLabel()
+        self.status_desk = QLabel()
+        self.status_operator = QLabel()
+        self.status_sync = QLabel()
+        for label in (self.status_event, self.status_desk, self.status_operator):
+            self.statusBar().addWidget(label)
+        self.statusBar().addPermanentWidget(self.status_sync)
+
+        for index in range(min(len(AREAS), 9)):
+            shortcut = QShortcut(QKeySequence(f"Ctrl+{index + 1}"), self)
+            shortcut.activated.connect(lambda i=index: self.navigation.setCurrentRow(i))
+
+        self.refresh()
+        self._restore_state()
+        if self.navigation.currentRow() < 0:
+            self.navigation.setCurrentRow(0)
+
+    def area_keys(self) -> list[str]:
+        """The keys of the areas shown, in order."""
+        return [area.key for area in AREAS]
+
+    def show_area(self, key: str) -> None:
+        """Switch to the area named ``key``."""
+        self.navigation.setCurrentRow(self.area_keys().index(key))
+
+    def current_area(self) -> str:
+        """The key of the area on screen."""
+        return AREAS[self.pages.currentIndex()].key
+
+    def refresh(self) -> None:
+        """Reload the header and status bar from the store."""
+        with self.store.begin() as session:
+            event_id = desk.current_event_id(session)
+            summary = summarise(session, event_id) if event_id else None
+            desk_name = desk.desk_name(session)
+            operator = desk.get_setting(session, "operator_name")
+        if summary is None:
+            self.event_title.setText("No event open")
+            self.event_subtitle.setText("")
+            self.status_event.setText("Event: none")
+        else:
+            self.event_title.setText(summary.name)
+            where = ", ".join(p for p in (summary.venue, summary.city) if p)
+            self.event_subtitle.setText(f"{summary.dates_text}  ·  {where}")
+            self.status_event.setText(f"Event: {summary.name[:48]}")
+        self.status_desk.setText(f"Desk: {desk_name}")
+        self.status_operator.setText(f"Operator: {operator or 'not signed in'}")
+        waiting = summary.operations_waiting if summary else 0
+        self.status_sync.setText(f"Sync: no hub configured · {waiting} change(s) kept on this desk")
+
+    def _on_navigation_changed(self, row: int) -> None:
+        if row < 0:
+            return
+        self.pages.setCurrentIndex(row)
+        page = self.pages.currentWidget()
+        refresh = getattr(page, "refresh", None)
+        if callable(refresh):
+            refresh()
+
+    def _restore_state(self) -> None:
+        geometry = self.settings.value("window/geometry")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        area = self.settings.value("window/area")
+        if isinstance(area, str) and area in self.area_keys():
+            self.show_area(area)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.setValue("window/area", self.current_area())
+        self.settings.sync()
+        super().closeEvent(event)

@@ -1,0 +1,96 @@
+"""The store: data folder choice, durability settings, migrations, refusing what is not ours."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from desktop.store import (
+    DB_NAME,
+    StoreError,
+    current_revision,
+    head_revision,
+    open_store,
+    resolve_data_dir,
+)
+
+
+def test_data_dir_precedence(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EVENTDESK_DATA", str(tmp_path / "env"))
+    assert resolve_data_dir(str(tmp_path / "flag")) == tmp_path / "flag"
+    assert resolve_data_dir(None) == tmp_path / "env"
+    monkeypatch.delenv("EVENTDESK_DATA")
+    assert "EventDesk" in str(resolve_data_dir(None))
+
+
+def test_new_store_is_migrated_with_durable_settings(data_dir: Path) -> None:
+    store = open_store(data_dir)
+    try:
+        assert current_revision(store.engine) == head_revision()
+        with store.engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+            assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 1000
+    finally:
+        store.close()
+    assert (data_dir / DB_NAME).is_file()
+
+
+def test_reopening_keeps_data(data_dir: Path) -> None:
+    store = open_store(data_dir)
+    with store.begin() as session:
+        session.execute(text("INSERT INTO local_settings (key, value) VALUES ('k', 'v')"))
+    store.close()
+    again = open_store(data_dir)
+    with again.begin() as session:
+        assert session.execute(text("SELECT value FROM local_settings")).scalar() == "v"
+    again.close()
+
+
+def test_a_file_is_refused_and_left_alone(tmp_path: Path) -> None:
+    target = tmp_path / "notes.txt"
+    target.write_text("mine")
+    with pytest.raises(StoreError, match="is a file"):
+        open_store(target)
+    assert target.read_text() == "mine"
+
+
+def test_a_foreign_folder_is_refused_and_nothing_written(tmp_path: Path) -> None:
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    (folder / "holiday.jpg").write_bytes(b"\xff\xd8")
+    with pytest.raises(StoreError, match="not an EventDesk data folder"):
+        open_store(folder)
+    assert sorted(p.name for p in folder.iterdir()) == ["holiday.jpg"]
+
+
+def test_a_database_that_is_not_sqlite_is_refused(tmp_path: Path) -> None:
+    folder = tmp_path / "d"
+    folder.mkdir()
+    (folder / DB_NAME).write_bytes(b"this is not a database at all" * 10)
+    with pytest.raises(StoreError, match="not an SQLite database"):
+        open_store(folder)
+
+
+def test_a_newer_schema_is_refused_and_not_touched(data_dir: Path) -> None:
+    open_store(data_dir).close()
+    db = data_dir / DB_NAME
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE alembic_version SET version_num = '9999_from_the_future'")
+    before = db.read_bytes()
+    with pytest.raises(StoreError, match="newer EventDesk"):
+        open_store(data_dir)
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT version_num FROM alembic_version").fetchone()[0] == (
+            "9999_from_the_future"
+        )
+    assert db.read_bytes() == before
+
+
+def test_missing_database_without_create(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match="no EventDesk database"):
+        open_store(tmp_path / "empty", create=False)
