@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from PySide6.QtCore import QByteArray, QSettings, Qt
+from PySide6.QtCore import QByteArray, QSettings, QSize, Qt
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -78,6 +78,8 @@ class MainWindow(QMainWindow):
         for area in AREAS:
             item = QListWidgetItem(area.title)
             item.setData(Qt.ItemDataRole.UserRole, area.key)
+            # Tall rows: the areas are touched and read from a standing position.
+            item.setSizeHint(QSize(190, 50))
             self.navigation.addItem(item)
             self.pages.addWidget(area.make(store))
         self.navigation.currentRowChanged.connect(self._on_navigation_changed)
