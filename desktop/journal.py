@@ -219,8 +219,9 @@ def apply_many(session: Session, ops: Iterable[Op], *, local: bool = False) -> i
     if not fresh:
         return 0
     now = utcnow()
-    session.execute(
-        insert(Operation),
+    _insert_rows(
+        session,
+        Operation.__table__,  # type: ignore[arg-type]
         [
             {
                 "op_id": op.op_id,
@@ -268,9 +269,47 @@ def _flush_bulk_puts(session: Session, ops: list[Op]) -> None:
         rows = [_new_row(table, op) for op in group if _record_id(op) in single]
         if rows:
             filler = _column_defaults(table)
-            session.execute(insert(table), [{**filler, **row} for row in rows])
+            _insert_rows(session, table, [{**filler, **row} for row in rows])
         for op in sorted((op for op in group if _record_id(op) not in single), key=_hlc_key):
             APPLIERS[op.kind](session, op)
+
+
+def _insert_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
+    """executemany straight on the driver, values converted by the columns' own types.
+
+    Same stored values as an ORM insert, without SQLAlchemy's per-row statement handling,
+    which dominated the time of a 50,000-row import.
+    """
+    if not rows:
+        return
+    connection = session.connection()
+    dialect = connection.dialect
+    names = list(rows[0])
+    processors = []
+    for name in names:
+        processor = table.c[name].type.bind_processor(dialect)
+        processors.append(processor)
+    quoted = ", ".join(f'"{n}"' for n in names)
+    marks = ", ".join("?" for _ in names)
+    sql = f'INSERT INTO "{table.name}" ({quoted}) VALUES ({marks})'
+    params = [[row[n] for n in names] for row in rows]
+    for index, processor in enumerate(processors):
+        if processor is None:
+            continue
+        memo: dict[Any, Any] = {}
+        for values in params:
+            value = values[index]
+            if value is None:
+                continue
+            if isinstance(value, dict | list):
+                values[index] = processor(value)
+                continue
+            # Repeated scalars (a batch's timestamp, flags) are converted once.
+            converted = memo.get(value)
+            if converted is None:
+                converted = memo[value] = processor(value)
+            values[index] = converted
+    connection.exec_driver_sql(sql, [tuple(values) for values in params])
 
 
 def _column_defaults(table: Table) -> dict[str, Any]:
@@ -293,15 +332,17 @@ def _hlc_key(op: Op) -> str:
 
 
 def _new_row(table: Table, op: Op) -> dict[str, Any]:
+    columns = table.c
     row: dict[str, Any] = {}
     clocks: dict[str, str] = {}
+    hlc = op.hlc
     for name, value in op.payload.items():
-        if name in _PROTECTED or name not in table.c:
+        if name in _PROTECTED or name not in columns:
             continue
-        row[name] = _coerce(table.c[name], value)
-        clocks[name] = op.hlc
+        row[name] = _coerce(columns[name], value) if value is not None else None
+        clocks[name] = hlc
     row["id"] = _record_id(op)
-    if "event_id" in table.c:
+    if "event_id" in columns:
         row["event_id"] = op.event_id
     row["field_hlc"] = clocks
     return row
@@ -333,7 +374,12 @@ def record_many(
     return ops
 
 
+_PLAIN = (str, int, float, bool, type(None))
+
+
 def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict) and all(type(v) in _PLAIN for v in value.values()):
+        return {str(k): v for k, v in value.items()}
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, dict):
@@ -346,27 +392,52 @@ def _jsonable(value: Any) -> Any:
 # --- records: field-level last writer wins --------------------------------------------------
 
 
-def _coerce(column: Column[Any], value: Any) -> Any:
-    if value is None:
-        return None
-    python_type = column.type.python_type
-    if python_type is datetime and isinstance(value, str):
-        parsed = datetime.fromisoformat(value)
-        if parsed.tzinfo is not None:
-            parsed = parsed.astimezone(UTC).replace(tzinfo=None)
-        return parsed
-    if python_type is date and isinstance(value, str):
-        return date.fromisoformat(value[:10])
-    if python_type is int and not isinstance(value, bool):
-        return int(value)
-    if python_type is bool:
-        return bool(value)
-    if python_type is str:
-        return str(value)
+def _parse_datetime(value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    parsed = datetime.fromisoformat(value)
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(UTC).replace(tzinfo=None)
+    return parsed
+
+
+def _parse_date(value: Any) -> Any:
+    return date.fromisoformat(value[:10]) if isinstance(value, str) else value
+
+
+def _parse_int(value: Any) -> Any:
+    return value if isinstance(value, bool) else int(value)
+
+
+def _identity(value: Any) -> Any:
     return value
 
 
-# badge_seq only ever rises through badge.revoke (maximum wins), never by a put.
+_COERCERS: dict[type, Callable[[Any], Any]] = {
+    datetime: _parse_datetime,
+    date: _parse_date,
+    int: _parse_int,
+    bool: bool,
+    str: str,
+}
+_coercer_cache: dict[tuple[str, str], Callable[[Any], Any]] = {}
+
+
+def _coerce(column: Column[Any], value: Any) -> Any:
+    """A JSON value as the column's Python type (dates arrive as ISO text)."""
+    if value is None:
+        return None
+    key = (column.table.name, column.name)
+    fn = _coercer_cache.get(key)
+    if fn is None:
+        try:
+            fn = _COERCERS.get(column.type.python_type, _identity)
+        except NotImplementedError:
+            fn = _identity
+        _coercer_cache[key] = fn
+    return fn(value)
+
+
 _PROTECTED = {"id", "field_hlc", "event_id", "badge_seq"}
 
 
