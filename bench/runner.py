@@ -7,7 +7,15 @@ import shutil
 import sys
 from collections.abc import Callable
 
-from eventdesk_bench import workloads_core
+from eventdesk_bench import (
+    workloads_badges,
+    workloads_checkin,
+    workloads_core,
+    workloads_import,
+    workloads_reports,
+    workloads_search,
+    workloads_sync,
+)
 from eventdesk_bench.metrics import Metric
 from eventdesk_bench.synthetic import SyntheticEvent, build
 
@@ -19,6 +27,15 @@ Workload = Callable[[SyntheticEvent], list[Metric]]
 WORKLOADS: list[tuple[str, Workload]] = [
     ("build_event", workloads_core.build_event),
     ("lookup_by_id", workloads_core.lookup_by_id),
+    ("scan_decision", workloads_checkin.scan_decision),
+    ("scan_ui_enter_to_card", workloads_checkin.ui_enter_to_card),
+    ("import_files", workloads_import.import_files),
+    ("search_as_you_type", workloads_search.search_as_you_type),
+    ("search_list_first_page", workloads_search.list_first_page),
+    ("sync_a_to_b", workloads_sync.sync_a_to_b),
+    ("badges_to_pdf", workloads_badges.badges_to_pdf),
+    ("print_to_spooled", workloads_badges.print_to_spooled),
+    ("reports_on_event", workloads_reports.reports_on_event),
 ]
 
 

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from desktop import desk, registry
+from desktop import desk, permissions, registry
 from desktop.store import Store, StoreError, open_store, resolve_data_dir
 
 EXIT_OK = 0
@@ -37,6 +37,7 @@ USER_ERRORS: tuple[type[BaseException], ...] = (
     StoreError,
     registry.RegistryError,
     desk.NoEventError,
+    permissions.PermissionDenied,
     OSError,
 )
 
@@ -108,7 +109,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 # Modules that add subcommands: each has ``add_commands(subparsers)`` and registers its
 # handlers with ``@command``; listed here so the core stays one import graph.
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = (
+    "desktop.cli_checkin",
+    "desktop.cli_import",
+    "desktop.cli_admin",
+    "desktop.cli_sync",
+    "desktop.cli_badges",
+    "desktop.cli_reports",
+)
 
 
 @command("gui")
@@ -220,13 +228,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CommandError as exc:
         print(f"eventdesk: {exc}", file=sys.stderr)
         return exc.code
+    except BrokenPipeError:
+        # The reader (``| head``) went away: not an error worth a message. Caught before
+        # USER_ERRORS, which holds OSError, its base class.
+        sys.stderr.close()
+        return EXIT_OK
     except USER_ERRORS as exc:
         print(f"eventdesk: {_one_line(exc)}", file=sys.stderr)
         return EXIT_FAILED
-    except BrokenPipeError:
-        # The reader (``| head``) went away: not an error worth a message.
-        sys.stderr.close()
-        return EXIT_OK
     except KeyboardInterrupt:
         print("eventdesk: interrupted", file=sys.stderr)
         return 130

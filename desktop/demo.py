@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from desktop import desk, events, registry
+from desktop import desk, events, operators, permissions, registry
 from desktop.demo_data import DEMO_EVENT, demo_attendees, demo_sessions
 from desktop.models import Event
 
@@ -43,12 +43,15 @@ def create_demo(session: Session, data_dir: Path) -> DemoResult:
     desk_id = desk.desk_id(session)
     if existing is not None:
         desk.open_event(session, DEMO_EVENT_ID)
+        # A demo made before there were operators gets its three (a no-op otherwise).
+        operators.create_demo_operators(session, permissions.as_owner(desk.context(session)))
         return DemoResult(DEMO_EVENT_ID, False, 0, 0)
     event_fields = {k: v for k, v in DEMO_EVENT.items() if k != "id"}
     events.create_event(session, desk_id, data_dir, event_fields, event_id=DEMO_EVENT_ID)
     desk.open_event(session, DEMO_EVENT_ID)
     ctx = desk.context(session)
     events.put_desk(session, ctx, desk.desk_name(session))
+    operators.create_demo_operators(session, permissions.as_owner(ctx))
     zone = ZoneInfo(str(DEMO_EVENT["timezone"]))
     sessions = demo_sessions()
     for item in sessions:

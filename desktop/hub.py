@@ -81,6 +81,13 @@ _PULL_ALL = f"SELECT {_PULL_COLUMNS} FROM ops WHERE seq > %s ORDER BY seq LIMIT 
 _PULL_EVENT = (
     f"SELECT {_PULL_COLUMNS} FROM ops WHERE event_id = %s AND seq > %s ORDER BY seq LIMIT %s"
 )
+# The same, but a desk's own operations come without their payload: it sent them, so they need
+# not travel back (half of a busy desk's download otherwise).
+_PULL_EVENT_NOT_OWN = (
+    "SELECT seq, op_id::text, event_id, desk_id, hlc, kind,"
+    " CASE WHEN desk_id = %s THEN NULL ELSE payload END, operator_id"
+    " FROM ops WHERE event_id = %s AND seq > %s ORDER BY seq LIMIT %s"
+)
 
 
 class HubError(Exception):
@@ -140,6 +147,12 @@ def _init(conn: psycopg.Connection[Any]) -> None:
             f"INSERT INTO {hubschema.META_TABLE} (key, value) VALUES ('schema_version', %s)"
             " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             [str(hubschema.SCHEMA_VERSION)],
+        )
+        # A name for this hub that a re-created hub does not share (its seq numbers start
+        # again), so a desk never reads a new hub from an old cursor. Kept once made.
+        conn.execute(
+            f"INSERT INTO {hubschema.META_TABLE} (key, value)"
+            " VALUES ('hub_id', gen_random_uuid()::text) ON CONFLICT (key) DO NOTHING"
         )
         conn.execute(hubschema.CREATE_GROUP)
         names = conn.execute("SELECT current_database(), current_schema()").fetchone()
@@ -320,12 +333,22 @@ class HubClient:
             return max(cur.rowcount, 0)
 
     def pull(
-        self, event_id: str | None, after_seq: int, limit: int = PUSH_BATCH
+        self,
+        event_id: str | None,
+        after_seq: int,
+        limit: int = PUSH_BATCH,
+        *,
+        without_payload_of: str | None = None,
     ) -> list[tuple[int, dict[str, Any]]]:
-        """Up to `limit` operations with seq above `after_seq` (of one event, or all), by seq."""
+        """Up to `limit` operations with seq above `after_seq` (of one event, or all), by seq.
+
+        Operations of the desk `without_payload_of` (of one event) come with payload None.
+        """
         params: list[Any]
         if event_id is None:
             query, params = _PULL_ALL, [after_seq, limit]
+        elif without_payload_of is not None:
+            query, params = _PULL_EVENT_NOT_OWN, [without_payload_of, event_id, after_seq, limit]
         else:
             query, params = _PULL_EVENT, [event_id, after_seq, limit]
         rows: list[tuple[Any, ...]] = self._run(lambda conn: conn.execute(query, params).fetchall())
@@ -344,6 +367,14 @@ class HubClient:
             )
             for row in rows
         ]
+
+    def hub_id(self) -> str:
+        """This hub's identity: the same across restarts and new passwords, new for a hub made
+        afresh. A desk keys its pull cursor on it."""
+        row = self._run(lambda conn: conn.execute(_HUB_ID).fetchone())
+        if row is None or row[0] is None:
+            raise HubNotInitialised(_NOT_INIT)
+        return str(row[0])
 
     def events(self) -> list[tuple[str, int]]:
         """The events on the hub with their number of operations, for a desk choosing one."""
@@ -379,6 +410,15 @@ class HubClient:
         self._conn = conn
         return conn
 
+
+# A hub set up before hub ids existed has none: its database and table ids stand in.
+_HUB_ID = f"""
+SELECT coalesce(
+    (SELECT value FROM {hubschema.META_TABLE} WHERE key = 'hub_id'),
+    (SELECT 'oid-' || d.oid || '-' || 'ops'::regclass::oid FROM pg_database d
+     WHERE d.datname = current_database())
+)
+"""
 
 _TOO_NEW = "hub schema is newer than this program (update EventDesk)"
 _NOT_INIT = "hub is not initialised (run eventdesk hub init)"

@@ -13,15 +13,17 @@ the resulting state independent of the order operations arrive in:
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Container, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from operator import itemgetter
 from typing import Any
 
 import uuid6
-from sqlalchemy import Column, Table, func, insert, select, update
+from sqlalchemy import Column, Table, bindparam, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from desktop.models import (
@@ -34,6 +36,7 @@ from desktop.models import (
     Operation,
     Operator,
     Scan,
+    ScanVoid,
 )
 
 
@@ -132,6 +135,25 @@ def new_op_id() -> str:
     return str(uuid6.uuid7())
 
 
+def new_op_ids(count: int) -> list[str]:
+    """``count`` UUIDv7s sharing this millisecond, for a batch of operations.
+
+    Six times faster than ``uuid6.uuid7()`` in a loop (one urandom call, no UUID objects),
+    and it does not push the clock part a millisecond ahead per id as that does. The ids are
+    unique by their 74 random bits; order within the batch does not matter (the clock does).
+    """
+    wall = f"{time.time_ns() // 1_000_000:012x}"
+    head = f"{wall[:8]}-{wall[8:]}-7"
+    randoms = os.urandom(10 * count).hex()
+    ids: list[str] = []
+    for start in range(0, 20 * count, 20):
+        r = randoms[start : start + 20]
+        # RFC 9562 variant: the top two bits of the fourth group are 10 (8, 9, a or b).
+        variant = "89ab"[int(r[3], 16) & 3]
+        ids.append(f"{head}{r[:3]}-{variant}{r[4:7]}-{r[7:19]}")
+    return ids
+
+
 def utcnow() -> datetime:
     """Now, as the naive UTC the store keeps."""
     return datetime.now(UTC).replace(tzinfo=None)
@@ -216,8 +238,14 @@ def apply_many(session: Session, ops: Iterable[Op], *, local: bool = False) -> i
             raise JournalError(f"unknown operation kind {op.kind!r}")
         known.add(op.op_id)
         fresh.append(op)
+    _apply_fresh(session, fresh, local)
+    return len(fresh)
+
+
+def _apply_fresh(session: Session, fresh: list[Op], local: bool) -> None:
+    """Insert and apply operations known not to be in the journal yet."""
     if not fresh:
-        return 0
+        return
     now = utcnow()
     _insert_rows(
         session,
@@ -248,7 +276,7 @@ def apply_many(session: Session, ops: Iterable[Op], *, local: bool = False) -> i
         else:
             pending.append(op)
     _flush_bulk_puts(session, pending)
-    return len(fresh)
+    _scrub_erased(session, fresh)  # records inserted in bulk skip the appliers' check
 
 
 def _flush_bulk_puts(session: Session, ops: list[Op]) -> None:
@@ -258,58 +286,70 @@ def _flush_bulk_puts(session: Session, ops: list[Op]) -> None:
         by_table.setdefault(op.kind, []).append(op)
     for kind, group in by_table.items():
         table = _BULK_PUT_TABLES[kind]
-        ids = list({_record_id(op) for op in group})
+        record_ids = [_record_id(op) for op in group]
+        counts = Counter(record_ids)
+        ids = list(counts)
         existing: set[str] = set()
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
             existing.update(session.scalars(select(table.c.id).where(table.c.id.in_(chunk))))
-        counts = Counter(_record_id(op) for op in group)
         # A record touched twice in one batch goes through the merge path, in clock order.
         single = {rid for rid, n in counts.items() if n == 1 and rid not in existing}
-        rows = [_new_row(table, op) for op in group if _record_id(op) in single]
-        if rows:
-            filler = _column_defaults(table)
-            _insert_rows(session, table, [{**filler, **row} for row in rows])
-        for op in sorted((op for op in group if _record_id(op) not in single), key=_hlc_key):
+        filler = _column_defaults(table)
+        rows = [
+            _new_row(table, op, rid, filler)
+            for op, rid in zip(group, record_ids, strict=True)
+            if rid in single
+        ]
+        _insert_rows(session, table, rows, ready={"field_hlc"})
+        merged = (op for op, rid in zip(group, record_ids, strict=True) if rid not in single)
+        for op in sorted(merged, key=_hlc_key):
             APPLIERS[op.kind](session, op)
 
 
-def _insert_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
+def _insert_rows(
+    session: Session,
+    table: Table,
+    rows: list[dict[str, Any]],
+    ready: Container[str] = (),
+) -> None:
     """executemany straight on the driver, values converted by the columns' own types.
 
     Same stored values as an ORM insert, without SQLAlchemy's per-row statement handling,
-    which dominated the time of a 50,000-row import.
+    which dominated the time of a 50,000-row import. Columns named in `ready` already hold
+    the stored form (JSON text). The row dicts are the caller's throw-away copies: values
+    are converted in place.
     """
     if not rows:
         return
     connection = session.connection()
     dialect = connection.dialect
     names = list(rows[0])
-    processors = []
     for name in names:
-        processor = table.c[name].type.bind_processor(dialect)
-        processors.append(processor)
-    quoted = ", ".join(f'"{n}"' for n in names)
-    marks = ", ".join("?" for _ in names)
-    sql = f'INSERT INTO "{table.name}" ({quoted}) VALUES ({marks})'
-    params = [[row[n] for n in names] for row in rows]
-    for index, processor in enumerate(processors):
+        processor = None if name in ready else table.c[name].type.bind_processor(dialect)
         if processor is None:
             continue
         memo: dict[Any, Any] = {}
-        for values in params:
-            value = values[index]
+        for row in rows:
+            value = row[name]
             if value is None:
                 continue
             if isinstance(value, dict | list):
-                values[index] = processor(value)
+                row[name] = processor(value)
                 continue
             # Repeated scalars (a batch's timestamp, flags) are converted once.
             converted = memo.get(value)
             if converted is None:
                 converted = memo[value] = processor(value)
-            values[index] = converted
-    connection.exec_driver_sql(sql, [tuple(values) for values in params])
+            row[name] = converted
+    quoted = ", ".join(f'"{n}"' for n in names)
+    marks = ", ".join("?" for _ in names)
+    sql = f'INSERT INTO "{table.name}" ({quoted}) VALUES ({marks})'
+    # itemgetter builds each row's tuple in C; a comprehension over names cost ~0.2 s per
+    # 50,000 rows. (With one name it returns the bare value, hence the wrapping.)
+    pick = itemgetter(*names)
+    params = [pick(row) for row in rows] if len(names) > 1 else [(row[names[0]],) for row in rows]
+    connection.exec_driver_sql(sql, params)
 
 
 def _column_defaults(table: Table) -> dict[str, Any]:
@@ -331,21 +371,50 @@ def _hlc_key(op: Op) -> str:
     return op.hlc
 
 
-def _new_row(table: Table, op: Op) -> dict[str, Any]:
-    columns = table.c
-    row: dict[str, Any] = {}
+def _new_row(table: Table, op: Op, record_id: str, filler: dict[str, Any]) -> dict[str, Any]:
+    """The row a put creates: every column, its defaults overwritten by the payload."""
+    coercers = _settable_columns(table)
+    row = filler.copy()
     clocks: dict[str, str] = {}
     hlc = op.hlc
     for name, value in op.payload.items():
-        if name in _PROTECTED or name not in columns:
+        coerce = coercers.get(name)
+        if coerce is None:
             continue
-        row[name] = _coerce(columns[name], value) if value is not None else None
+        # Text for a text column, the usual case of an import, needs no conversion.
+        if value is not None and not (coerce is str and type(value) is str):
+            value = coerce(value)
+        row[name] = value
         clocks[name] = hlc
-    row["id"] = _record_id(op)
-    if "event_id" in columns:
+    row["id"] = record_id
+    if "event_id" in row:
         row["event_id"] = op.event_id
-    row["field_hlc"] = clocks
+    row["field_hlc"] = _clocks_json(clocks, hlc)
     return row
+
+
+def _clocks_json(clocks: dict[str, str], hlc: str) -> str:
+    """``json.dumps(clocks)`` for clocks that all hold `hlc`, written directly (a fresh row).
+
+    Every field of a new record has the same clock and an import's rows name the same
+    fields, so the text is the clock joined between cached pieces: seven times faster than
+    encoding 50,000 dicts. Column names and a desk's clock are plain ASCII; any other clock
+    goes through json.dumps, so the stored text is the same either way.
+    """
+    if not clocks or not hlc.isascii() or not hlc.isprintable() or '"' in hlc or "\\" in hlc:
+        return json.dumps(clocks)
+    names = tuple(clocks)
+    pieces = _clock_pieces.get(names)
+    if pieces is None:
+        if len(_clock_pieces) > 256:  # remote puts may name any mix of fields; keep it small
+            _clock_pieces.clear()
+        pieces = [f'{{"{names[0]}": ', *(f', "{name}": ' for name in names[1:])]
+        _clock_pieces[names] = pieces
+    quoted = f'"{hlc}"'
+    return quoted.join(pieces) + quoted + "}"
+
+
+_clock_pieces: dict[tuple[str, ...], list[str]] = {}
 
 
 def record_many(
@@ -353,24 +422,29 @@ def record_many(
 ) -> list[Op]:
     """Make many local changes in one go (an import): clocks rise one by one, applied in bulk."""
     ops: list[Op] = []
+    batch = list(items)
     hlc = next_hlc(session, ctx.desk_id)
     wall, counter, _ = parse_hlc(hlc)
-    for kind, payload in items:
+    for (kind, payload), op_id in zip(batch, new_op_ids(len(batch)), strict=True):
+        if kind not in APPLIERS:
+            raise JournalError(f"unknown operation kind {kind!r}")
         ops.append(
             Op(
-                op_id=new_op_id(),
+                op_id=op_id,
                 event_id=ctx.event_id,
                 desk_id=ctx.desk_id,
                 hlc=format_hlc(wall, counter, ctx.desk_id),
                 kind=kind,
-                payload=_jsonable(dict(payload)),
+                # _jsonable copies a dict; only another kind of mapping needs dict() first.
+                payload=_jsonable(payload if type(payload) is dict else dict(payload)),
                 operator_id=ctx.operator_id,
             )
         )
         counter += 1
         if counter > 9999:
             wall, counter = wall + 1, 0
-    apply_many(session, ops, local=True)
+    # Ids minted just now cannot be in the journal: skip apply_many's look-up of known ids.
+    _apply_fresh(session, ops, local=True)
     return ops
 
 
@@ -427,6 +501,10 @@ def _coerce(column: Column[Any], value: Any) -> Any:
     """A JSON value as the column's Python type (dates arrive as ISO text)."""
     if value is None:
         return None
+    return _coercer(column)(value)
+
+
+def _coercer(column: Column[Any]) -> Callable[[Any], Any]:
     key = (column.table.name, column.name)
     fn = _coercer_cache.get(key)
     if fn is None:
@@ -435,10 +513,23 @@ def _coerce(column: Column[Any], value: Any) -> Any:
         except NotImplementedError:
             fn = _identity
         _coercer_cache[key] = fn
-    return fn(value)
+    return fn
 
 
 _PROTECTED = {"id", "field_hlc", "event_id", "badge_seq"}
+_settable_cache: dict[str, dict[str, Callable[[Any], Any]]] = {}
+
+
+def _settable_columns(table: Table) -> dict[str, Callable[[Any], Any]]:
+    """The columns a put may set, each with its coercer (looked up once per table)."""
+    found = _settable_cache.get(table.name)
+    if found is None:
+        found = {}
+        for column in table.columns:
+            if column.name not in _PROTECTED:
+                found[column.name] = _coercer(column)
+        _settable_cache[table.name] = found
+    return found
 
 
 def merge_record(
@@ -576,6 +667,24 @@ def _apply_scan(session: Session, op: Op) -> None:
     )
 
 
+@applier("scan.void")
+def _apply_scan_void(session: Session, op: Op) -> None:
+    # A separate fact, not a flag on the scan: it holds even when it arrives first.
+    p = op.payload
+    session.execute(
+        insert(ScanVoid).values(
+            op_id=op.op_id,
+            event_id=op.event_id,
+            scan_op_id=str(p.get("scan_op_id", "")),
+            desk_id=op.desk_id,
+            operator_id=op.operator_id,
+            at=_at(op),
+            reason=str(p.get("reason", ""))[:300],
+            hlc=op.hlc,
+        )
+    )
+
+
 @applier("badge.print")
 def _apply_badge_print(session: Session, op: Op) -> None:
     p = op.payload
@@ -630,3 +739,129 @@ def _apply_certificate_issue(session: Session, op: Op) -> None:
 def _apply_certificate_revoke(session: Session, op: Op) -> None:
     serial = str(op.payload.get("serial", ""))
     session.execute(update(Certificate).where(Certificate.serial == serial).values(revoked=True))
+
+
+# --- personal data erasure (the Data Privacy Act): absorbing, whatever the order ------------
+
+# Fields of an attendee that identify the person. Gender, country, category, status and the
+# short code stay, so reports keep their anonymous counts.
+PERSONAL_FIELDS = (
+    "given_name",
+    "family_name",
+    "badge_name",
+    "native_name",
+    "honorific",
+    "organisation",
+    "position",
+    "email",
+    "phone",
+    "notes",
+    "external_id",
+)
+# The clock an erased field carries: above any real clock, so no put, older or newer, wins.
+ERASED_CLOCK = "9999999999999-9999-erased"
+# Kinds that hold personal data or create an attendee's row: the payload key naming the
+# attendee, and the payload fields to remove once that attendee is erased.
+_PERSONAL_IN_OPS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "attendee.put": ("id", PERSONAL_FIELDS),
+    "attendee.cancel": ("id", ("reason",)),
+    "attendee.restore": ("id", ("reason",)),
+    "certificate.issue": ("attendee_id", ("name_printed",)),
+    # No personal data in it, but it may create the attendee's row: that row must be erased.
+    "badge.revoke": ("id", ()),
+}
+
+
+def _erase_rows(session: Session, event_id: str, ids: list[str] | None) -> None:
+    """Blank the personal fields (clocks pinned at ERASED_CLOCK) and printed names."""
+    blanks = ", ".join(f"{name} = ''" for name in PERSONAL_FIELDS)
+    pins = ", ".join(f"'$.{name}', :erased" for name in PERSONAL_FIELDS)
+    only = "" if ids is None else " AND id IN :ids"
+    params: dict[str, Any] = {"event_id": event_id, "erased": ERASED_CLOCK}
+    if ids is not None:
+        params["ids"] = ids
+    attendees = text(
+        f"UPDATE attendees SET {blanks}, field_hlc = json_set(coalesce(field_hlc, '{{}}'), "
+        f"{pins}) WHERE event_id = :event_id{only}"
+    )
+    certificates = text(
+        "UPDATE certificates SET name_printed = '' WHERE event_id = :event_id"
+        + ("" if ids is None else " AND attendee_id IN :ids")
+    )
+    if ids is not None:
+        attendees = attendees.bindparams(bindparam("ids", expanding=True))
+        certificates = certificates.bindparams(bindparam("ids", expanding=True))
+    session.execute(attendees, params)
+    session.execute(certificates, {k: v for k, v in params.items() if k != "erased"})
+
+
+def _erase_ops(
+    session: Session, event_id: str, ids: list[str] | None, op_ids: list[str] | None = None
+) -> None:
+    """Remove personal data from the journal's own copies of the operations."""
+    for kind, (key, fields) in _PERSONAL_IN_OPS.items():
+        if not fields:
+            continue
+        paths = ", ".join(f"'$.{name}'" for name in fields)
+        present = " OR ".join(f"json_type(payload, '$.{name}') IS NOT NULL" for name in fields)
+        sql = (
+            f"UPDATE operations SET payload = json_remove(payload, {paths}) "
+            f"WHERE event_id = :event_id AND kind = :kind AND ({present})"
+        )
+        params: dict[str, Any] = {"event_id": event_id, "kind": kind}
+        statement = text(sql)
+        if ids is not None:
+            statement = text(sql + f" AND json_extract(payload, '$.{key}') IN :ids")
+            statement = statement.bindparams(bindparam("ids", expanding=True))
+            params["ids"] = ids
+        if op_ids is not None:
+            statement = text(sql + " AND op_id IN :op_ids")
+            statement = statement.bindparams(bindparam("op_ids", expanding=True))
+            params["op_ids"] = op_ids
+        session.execute(statement, params)
+
+
+@applier("attendee.erase")
+def _apply_attendee_erase(session: Session, op: Op) -> None:
+    if op.payload.get("scope") == "event":
+        ids: list[str] | None = None
+    else:
+        ids = [_record_id(op)]
+    _erase_rows(session, op.event_id, ids)
+    _erase_ops(session, op.event_id, ids)
+
+
+def _scrub_erased(session: Session, ops: list[Op]) -> None:
+    """Erase what just arrived about someone already erased (the erase came first)."""
+    erasures = session.execute(
+        select(Operation.event_id, Operation.payload).where(Operation.kind == "attendee.erase")
+    ).all()
+    if not erasures:
+        return
+    everyone = {e for e, p in erasures if p.get("scope") == "event"}
+    erased = {(e, str(p.get("id"))) for e, p in erasures if p.get("scope") != "event"}
+    hit: dict[str, tuple[list[str], list[str]]] = {}
+    for op in ops:
+        where = _PERSONAL_IN_OPS.get(op.kind)
+        if where is None:
+            continue
+        person = str(op.payload.get(where[0], ""))
+        if op.event_id in everyone or (op.event_id, person) in erased:
+            people, op_ids = hit.setdefault(op.event_id, ([], []))
+            people.append(person)
+            op_ids.append(op.op_id)
+    for event_id, (people, op_ids) in hit.items():
+        _erase_rows(session, event_id, people)
+        _erase_ops(session, event_id, None, op_ids)
+
+
+def _erasing(fn: Applier) -> Applier:
+    def apply_then_scrub(session: Session, op: Op) -> None:
+        fn(session, op)
+        _scrub_erased(session, [op])
+
+    return apply_then_scrub
+
+
+for _kind in _PERSONAL_IN_OPS:
+    APPLIERS[_kind] = _erasing(APPLIERS[_kind])

@@ -172,6 +172,24 @@ class Scan(Base):
     hlc: Mapped[str] = mapped_column(String(64), default="")
 
 
+class ScanVoid(Base):
+    """A supervisor's undo of a scan: an append-only fact naming the scan it cancels.
+
+    Kept apart from ``scans`` so that a void arriving before its scan still counts.
+    """
+
+    __tablename__ = "scan_voids"
+
+    op_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(36), index=True)
+    scan_op_id: Mapped[str] = mapped_column(String(36), index=True)
+    desk_id: Mapped[str] = mapped_column(String(36), default="")
+    operator_id: Mapped[str | None] = mapped_column(String(36))
+    at: Mapped[datetime] = mapped_column(DateTime)
+    reason: Mapped[str] = mapped_column(String(300), default="")
+    hlc: Mapped[str] = mapped_column(String(64), default="")
+
+
 class BadgePrint(Base):
     """A badge printed for an attendee: an append-only fact."""
 

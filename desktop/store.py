@@ -16,6 +16,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from desktop.paths import migrations_dir
@@ -41,6 +42,28 @@ BUSY_TIMEOUT_MS = 5000
 
 class StoreError(Exception):
     """A problem with the data folder or database that a person can act on."""
+
+
+class DiskTroubleError(StoreError):
+    """The disk is full or the data folder cannot be written; the action was rolled back."""
+
+
+def disk_trouble(exc: BaseException, data_dir: Path) -> DiskTroubleError | None:
+    """The plain-words error for a write that failed on a full or read-only disk, else None."""
+    orig = getattr(exc, "orig", exc)
+    name = str(getattr(orig, "sqlite_errorname", ""))
+    if name == "SQLITE_FULL":
+        return DiskTroubleError(
+            "the disk is full: free some space (empty the trash, delete old downloads); "
+            "nothing was lost, and the last action was not saved, so do it again afterwards"
+        )
+    if name.startswith(("SQLITE_READONLY", "SQLITE_IOERR", "SQLITE_CANTOPEN")):
+        return DiskTroubleError(
+            f"the data folder {data_dir} cannot be written (read-only, or its disk was "
+            "removed): nothing was lost, and the last action was not saved; make the folder "
+            "writable again or plug the disk back in, then do it again"
+        )
+    return None
 
 
 def default_data_dir() -> Path:
@@ -166,9 +189,21 @@ class Store:
 
     @contextmanager
     def begin(self) -> Iterator[Session]:
-        """One session and transaction for one user action."""
-        with self.session_factory.begin() as session:
-            yield session
+        """One session and transaction for one user action.
+
+        A write that fails on a full or read-only disk is rolled back whole and raised as
+        :class:`DiskTroubleError`; the next action works again once the disk is fixed.
+        """
+        try:
+            with self.session_factory.begin() as session:
+                yield session
+        except (OperationalError, sqlite3.OperationalError) as exc:
+            trouble = disk_trouble(exc, self.data_dir)
+            if trouble is None:
+                raise
+            # A connection opened while the folder was read-only stays read-only: start afresh.
+            self.engine.dispose()
+            raise trouble from exc
 
     def close(self) -> None:
         self.engine.dispose()

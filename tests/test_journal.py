@@ -203,6 +203,8 @@ def operations(draw: st.DrawFn) -> list[Op]:
                     "scan",
                     "badge.print",
                     "badge.revoke",
+                    "attendee.erase",
+                    "certificate.issue",
                 ]
             )
         )
@@ -211,7 +213,12 @@ def operations(draw: st.DrawFn) -> list[Op]:
             chosen = draw(st.sets(st.sampled_from(FIELDS), min_size=1, max_size=3))
             payload = {"id": person, **{f: draw(st.sampled_from(VALUES[f])) for f in chosen}}
         elif kind in ("attendee.cancel", "attendee.restore"):
-            payload = {"id": person}
+            payload = {"id": person, "reason": draw(st.sampled_from(["", "visa refused"]))}
+        elif kind == "attendee.erase":
+            # One person's erasure, or the whole event's after it ends: both absorb any put.
+            payload = draw(st.sampled_from([{"id": person}, {"scope": "event"}]))
+        elif kind == "certificate.issue":
+            payload = {"attendee_id": person, "serial": f"S-{i}", "name_printed": "Lan Nguyễn"}
         elif kind == "badge.revoke":
             payload = {"id": person, "badge_seq": draw(st.integers(0, 4))}
         else:

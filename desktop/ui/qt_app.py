@@ -6,13 +6,16 @@ import sys
 from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QSettings, QTimer
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtGui import QGuiApplication, QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from desktop import desk
 from desktop.demo import create_demo
+from desktop.paths import resources_dir
 from desktop.store import Store, StoreError, open_store
+from desktop.ui import qt_backups, qt_signin
 from desktop.ui.qt_first_run import FirstRunDialog
+from desktop.ui.qt_gc import GuiThreadCollector
 from desktop.ui.qt_main_window import MainWindow
 from desktop.ui.qt_theme import apply_theme
 
@@ -25,8 +28,18 @@ def make_application(argv: list[str] | None = None) -> QApplication:
     QCoreApplication.setOrganizationName("EventDesk")
     QCoreApplication.setApplicationName("EventDesk")
     QGuiApplication.setApplicationDisplayName("EventDesk")
+    # The .desktop file the Linux package installs, so the window gets its entry's icon.
+    QGuiApplication.setDesktopFileName("eventdesk")
+    QGuiApplication.setWindowIcon(_app_icon())
     apply_theme(app)
     return app
+
+
+def _app_icon() -> QIcon:
+    icon = QIcon()
+    for path in sorted((resources_dir() / "icons").glob("eventdesk-*.png")):
+        icon.addFile(str(path))
+    return icon
 
 
 def settings_for(store: Store) -> QSettings:
@@ -65,8 +78,15 @@ def run(data_dir: Path, *, demo: bool = False, screenshot: str | None = None) ->
     window = MainWindow(store, settings_for(store))
     if screenshot:
         return _screenshot(app, window, Path(screenshot))
+    # Behind the lock screen until someone signs in; rolling backups while it runs.
+    guard = qt_signin.install(window, store, settings_for(store))
+    backups = qt_backups.install(window, store.data_dir, settings_for(store))
+    collector = GuiThreadCollector(app)
     window.show()
     code = app.exec()
+    collector.stop()
+    backups.backup_at_exit()
+    del guard
     store.close()
     return int(code)
 

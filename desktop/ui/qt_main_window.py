@@ -21,9 +21,17 @@ from PySide6.QtWidgets import (
 from desktop import desk
 from desktop.overview import summarise
 from desktop.store import Store
+from desktop.ui.qt_attendees import AttendeesPage
+from desktop.ui.qt_audit import AuditPage
+from desktop.ui.qt_badges import BadgesPage
+from desktop.ui.qt_checkin import CheckinPage
+from desktop.ui.qt_dashboard import DashboardPage
 from desktop.ui.qt_home import HomePage
-from desktop.ui.qt_people import PeoplePage
-from desktop.ui.qt_programme import ProgrammePage
+from desktop.ui.qt_import import open_import_wizard
+from desktop.ui.qt_operators import OperatorsPage
+from desktop.ui.qt_reports import ReportsPage
+from desktop.ui.qt_sessions import SessionsPage
+from desktop.ui.qt_sync import SyncPage
 
 
 @dataclass(frozen=True)
@@ -39,8 +47,15 @@ class Area:
 # sync, settings) are added to this list as they land.
 AREAS: list[Area] = [
     Area("home", "Overview", HomePage),
-    Area("attendees", "Attendees", PeoplePage),
-    Area("sessions", "Sessions", ProgrammePage),
+    Area("attendees", "Attendees", AttendeesPage),
+    Area("sessions", "Sessions", SessionsPage),
+    Area("checkin", "Check-in", CheckinPage),
+    Area("badges", "Badges", BadgesPage),
+    Area("dashboard", "Dashboard", DashboardPage),
+    Area("reports", "Reports", ReportsPage),
+    Area("audit", "Audit trail", AuditPage),
+    Area("operators", "Operators", OperatorsPage),
+    Area("sync", "Sync", SyncPage),
 ]
 
 
@@ -99,6 +114,9 @@ class MainWindow(QMainWindow):
         for index in range(min(len(AREAS), 9)):
             shortcut = QShortcut(QKeySequence(f"Ctrl+{index + 1}"), self)
             shortcut.activated.connect(lambda i=index: self.navigation.setCurrentRow(i))
+        self.import_action = self.menuBar().addMenu("&File").addAction("&Import participants…")
+        self.import_action.setShortcut(QKeySequence("Ctrl+I"))
+        self.import_action.triggered.connect(self._on_import_action_triggered)
 
         self.refresh()
         self._restore_state()
@@ -146,6 +164,14 @@ class MainWindow(QMainWindow):
         refresh = getattr(page, "refresh", None)
         if callable(refresh):
             refresh()
+
+    def _on_import_action_triggered(self) -> None:
+        wizard = open_import_wizard(self, self.store)
+        wizard.imported.connect(self._on_wizard_imported)
+
+    def _on_wizard_imported(self, _result: object) -> None:
+        self.refresh()
+        self._on_navigation_changed(self.pages.currentIndex())
 
     def _restore_state(self) -> None:
         geometry = self.settings.value("window/geometry")

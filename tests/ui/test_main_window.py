@@ -11,6 +11,7 @@ from PySide6.QtGui import QImage
 from pytestqt.qtbot import QtBot
 
 from desktop.store import Store
+from desktop.ui.qt_attendees import AttendeesPage
 from desktop.ui.qt_first_run import FirstRunDialog
 from desktop.ui.qt_main_window import MainWindow
 
@@ -49,7 +50,9 @@ def test_navigation_and_models(qtbot: QtBot, qtmodeltester, demo_store: Store) -
     _click_area(qtbot, window, 1)
     assert window.current_area() == "attendees"
     people = window.pages.currentWidget()
+    assert isinstance(people, AttendeesPage)
     assert people.model.rowCount() == 130
+    assert people.count.text() == "130 attendees"
     qtmodeltester.check(people.model)
     qtbot.keyClicks(people.search, "Development Academy")
     qtbot.waitUntil(lambda: people.model.rowCount() < 130)

@@ -1,0 +1,188 @@
+"""Check-in workloads: scan to decision recorded (core), and Enter to card painted (UI)."""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import sqlite3
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+
+from eventdesk_bench.metrics import Metric, median, percentile
+from eventdesk_bench.synthetic import SyntheticEvent
+
+from desktop import badgetokens, checkin, clock, desk, events
+from desktop.checkin import DeskMode, DoorRules
+from desktop.models import CATEGORIES
+from desktop.store import DB_NAME, Store, open_store
+
+MS = 1000.0
+
+
+def _copy(event: SyntheticEvent) -> Path:
+    # Scans are written into a copy, so later workloads see the event as it was built.
+    folder = Path(tempfile.mkdtemp(prefix="eventdesk-bench-checkin-")) / "data"
+    shutil.copytree(event.folder, folder)
+    return folder
+
+
+def _prepare(store: Store, event: SyntheticEvent, count: int, seed: int) -> tuple[str, list[str]]:
+    """A large session on now, and ``count`` badge tokens of distinct attendees."""
+    now = clock.real_utcnow()
+    with store.begin() as session:
+        ctx = desk.context(session)
+        session_id = events.put_session(
+            session,
+            ctx,
+            {
+                "title": "Bench plenary",
+                "room": "Hall A",
+                "starts_at": now - timedelta(minutes=10),
+                "ends_at": now + timedelta(hours=8),
+                "capacity": event.size,
+                # Every category listed: the check runs and everyone passes it.
+                "categories": list(CATEGORIES),
+            },
+        )
+        people = random.Random(seed).sample(event.attendee_ids, count)
+        tokens = [
+            badgetokens.token_for(session, store.data_dir, event.event_id, person)
+            for person in people
+        ]
+    return session_id, tokens
+
+
+def scan_decision(event: SyntheticEvent, samples: int = 1000) -> list[Metric]:
+    """Scan to decision recorded at a session door, against bare sqlite3 select + insert."""
+    folder = _copy(event)
+    try:
+        store = open_store(folder)
+        try:
+            count = min(samples, len(event.attendee_ids))
+            session_id, tokens = _prepare(store, event, count, seed=11)
+            mode = DeskMode("session", session_id)
+            rules = DoorRules()
+            # As the scan station does: clock and rules are read once, not on every scan.
+            with store.begin() as session:
+                desk_clock = clock.desk_clock(session)
+            ours: list[float] = []
+            decisions: dict[str, int] = {}
+            for text in tokens:
+                start = time.perf_counter()
+                with store.begin() as session:
+                    result = checkin.scan(
+                        session, desk.context(session), text, mode,
+                        at=desk_clock.now(), rules=rules,
+                    )  # fmt: skip
+                ours.append(time.perf_counter() - start)
+                decisions[result.decision] = decisions.get(result.decision, 0) + 1
+            if set(decisions) != {"ok"}:
+                raise RuntimeError(f"unexpected decisions in the benchmark: {decisions}")
+        finally:
+            store.close()
+        bare = _bare_baseline(folder / DB_NAME, random.Random(12).sample(event.attendee_ids, count))
+    finally:
+        shutil.rmtree(folder.parent, ignore_errors=True)
+    return [
+        Metric(
+            "scan_to_decision_median",
+            median(ours) * MS,
+            "ms",
+            baseline=median(bare) * MS,
+            target="within 2x of bare sqlite3 select + insert",
+        ),
+        Metric(
+            "scan_to_decision_p99",
+            percentile(ours, 99) * MS,
+            "ms",
+            baseline=percentile(bare, 99) * MS,
+            target="within 2x of bare sqlite3 select + insert",
+        ),
+    ]
+
+
+def _bare_baseline(db_path: Path, attendee_ids: list[str]) -> list[float]:
+    """An indexed select and one insert per scan, in a transaction, WAL + synchronous=FULL."""
+    conn = sqlite3.connect(db_path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = FULL")
+    conn.execute(
+        "CREATE TABLE bench_scans (op_id TEXT PRIMARY KEY, attendee_id TEXT, at TEXT,"
+        " decision TEXT)"
+    )
+    timings: list[float] = []
+    for index, attendee_id in enumerate(attendee_ids):
+        start = time.perf_counter()
+        conn.execute("BEGIN IMMEDIATE")
+        row = conn.execute("SELECT * FROM attendees WHERE id = ?", (attendee_id,)).fetchone()
+        conn.execute(
+            "INSERT INTO bench_scans VALUES (?, ?, ?, ?)",
+            (f"op-{index}", attendee_id, "2024-08-28T01:00:00", "ok" if row else "invalid"),
+        )
+        conn.execute("COMMIT")
+        timings.append(time.perf_counter() - start)
+    conn.close()
+    return timings
+
+
+def ui_enter_to_card(event: SyntheticEvent, samples: int = 200) -> list[Metric]:
+    """In the scan station (offscreen): Enter pressed to the result card painted."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtCore import QEventLoop, Qt, QTimer
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QApplication
+
+    from desktop.ui.qt_checkin import CheckinPage
+    from desktop.ui.qt_sounds import SoundBoard
+    from desktop.ui.qt_worker import shutdown_tasks
+
+    app = QApplication.instance() or QApplication([])
+    folder = _copy(event)
+    timings: list[float] = []
+    try:
+        store = open_store(folder)
+        try:
+            count = min(samples, len(event.attendee_ids))
+            session_id, tokens = _prepare(store, event, count, seed=21)
+            with store.begin() as session:
+                checkin.save_mode(session, DeskMode("session", session_id))
+            page = CheckinPage(store, SoundBoard(enabled=False))
+            page.resize(1400, 860)
+            page.show()
+            QTest.qWaitForWindowExposed(page)
+            for text in tokens:
+                page.scan_field.setText(text)
+                target = page.card.generation + 1
+                loop = QEventLoop()
+
+                def on_painted(generation: int, target: int = target, loop: QEventLoop = loop):
+                    if generation >= target:
+                        loop.quit()
+
+                page.card.painted.connect(on_painted)
+                QTimer.singleShot(10_000, loop.quit)  # never hang the benchmark
+                start = time.perf_counter()
+                QTest.keyClick(page.scan_field, Qt.Key.Key_Return)
+                if page.card.painted_generation < target:
+                    loop.exec()
+                timings.append(time.perf_counter() - start)
+                page.card.painted.disconnect(on_painted)
+            page.close()
+            shutdown_tasks()
+            app.processEvents()
+        finally:
+            store.close()
+    finally:
+        shutil.rmtree(folder.parent, ignore_errors=True)
+    return [
+        Metric("scan_ui_enter_to_card_median", median(timings) * MS, "ms"),
+        Metric(
+            "scan_ui_enter_to_card_p95",
+            percentile(timings, 95) * MS,
+            "ms",
+            target="under 100 ms",
+        ),
+    ]
