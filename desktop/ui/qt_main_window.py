@@ -97,6 +97,7 @@ class MainWindow(QMainWindow):
             item.setSizeHint(QSize(190, 50))
             self.navigation.addItem(item)
             self.pages.addWidget(area.make(store))
+        self._connect_pages()
         self.navigation.currentRowChanged.connect(self._on_navigation_changed)
         body.addWidget(self.navigation)
         body.addWidget(self.pages, 1)
@@ -122,6 +123,22 @@ class MainWindow(QMainWindow):
         self._restore_state()
         if self.navigation.currentRow() < 0:
             self.navigation.setCurrentRow(0)
+
+    def page(self, key: str) -> QWidget | None:
+        """The page of the area named ``key``, if that area is shown."""
+        keys = self.area_keys()
+        return self.pages.widget(keys.index(key)) if key in keys else None
+
+    def _connect_pages(self) -> None:
+        # The dashboard follows every scan made here and every change a sync brings in.
+        dashboard = self.page("dashboard")
+        checkin_page = self.page("checkin")
+        sync_page = self.page("sync")
+        if isinstance(dashboard, DashboardPage):
+            if isinstance(checkin_page, CheckinPage):
+                checkin_page.scanned.connect(dashboard.refresh)
+            if isinstance(sync_page, SyncPage):
+                sync_page.controller.sync_finished.connect(dashboard.refresh)
 
     def area_keys(self) -> list[str]:
         """The keys of the areas shown, in order."""
@@ -153,8 +170,12 @@ class MainWindow(QMainWindow):
             self.status_event.setText(f"Event: {summary.name[:48]}")
         self.status_desk.setText(f"Desk: {desk_name}")
         self.status_operator.setText(f"Operator: {operator or 'not signed in'}")
-        waiting = summary.operations_waiting if summary else 0
-        self.status_sync.setText(f"Sync: no hub configured · {waiting} change(s) kept on this desk")
+        if self.page("sync") is None or not self.status_sync.text():
+            # Until the sync area's controller has looked (it owns this label from then on).
+            waiting = summary.operations_waiting if summary else 0
+            self.status_sync.setText(
+                f"Sync: no hub configured · {waiting} change(s) kept on this desk"
+            )
 
     def _on_navigation_changed(self, row: int) -> None:
         if row < 0:

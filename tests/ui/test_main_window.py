@@ -9,9 +9,13 @@ from pathlib import Path
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QImage
 from pytestqt.qtbot import QtBot
+from sqlalchemy import select
 
+from desktop.models import Attendee
 from desktop.store import Store
 from desktop.ui.qt_attendees import AttendeesPage
+from desktop.ui.qt_checkin import CheckinPage
+from desktop.ui.qt_dashboard import DashboardPage
 from desktop.ui.qt_first_run import FirstRunDialog
 from desktop.ui.qt_main_window import MainWindow
 
@@ -129,3 +133,23 @@ def test_screenshot_command_writes_the_real_window(tmp_path: Path) -> None:
         image.pixelColor(20, image.height() // 2).blue()
         > image.pixelColor(20, image.height() // 2).red()
     )
+
+
+def test_the_dashboard_follows_scans_made_at_this_desk(qtbot: QtBot, demo_store: Store) -> None:
+    window = MainWindow(demo_store, _settings(demo_store))
+    qtbot.addWidget(window)
+    window.show()
+    dashboard = window.page("dashboard")
+    checkin_page = window.page("checkin")
+    assert isinstance(dashboard, DashboardPage) and isinstance(checkin_page, CheckinPage)
+    with qtbot.waitSignal(dashboard.refreshed, timeout=20_000):
+        window.show_area("dashboard")
+    before = int(dashboard.arrived_overall.value.text())
+    with demo_store.begin() as session:
+        code = session.scalars(select(Attendee.short_code).order_by(Attendee.short_code)).first()
+    assert code is not None
+    # Well inside the dashboard's own 20-second refresh: this one comes from the scan.
+    with qtbot.waitSignal(dashboard.refreshed, timeout=8_000):
+        checkin_page.submit(code)
+    assert checkin_page.card.result is not None and checkin_page.card.result.decision == "ok"
+    assert int(dashboard.arrived_overall.value.text()) == before + 1
