@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from desktop import journal
+from desktop import journal, permissions
 from desktop.journal import DeskContext
 from desktop.keys import generate_signing_key, public_bytes, save_private_key
 from desktop.models import Desk, Event, EventSession
@@ -51,7 +51,8 @@ def put_desk(session: Session, ctx: DeskContext, name: str, code: str = "") -> N
 
 
 def put_session(session: Session, ctx: DeskContext, fields: dict[str, Any]) -> str:
-    """Create or change a session of the programme; returns its id."""
+    """Create or change a session of the programme (an administrator's change); returns its id."""
+    permissions.require(session, ctx, "change_event_settings")
     payload = dict(fields)
     payload.setdefault("id", str(uuid.uuid4()))
     journal.record(session, ctx, "session.put", payload)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from desktop import desk, operators, permissions
+from desktop import desk, events, operators, permissions
 from desktop.journal import DeskContext
+from desktop.models import EventSession
 from desktop.permissions import PermissionDenied
 from desktop.store import Store
 
@@ -134,3 +135,17 @@ def test_as_owner_drops_the_app_operator(demo_store: Store) -> None:
     with demo_store.begin() as session:
         assert not permissions.can(session, ctx, "manage_keys")
         assert permissions.can(session, owner, "manage_keys")
+
+
+def test_only_an_administrator_changes_the_programme(demo_store: Store) -> None:
+    fields = {"title": "Extra briefing", "room": "Room 9", "capacity": 10}
+    for role in ("desk", "supervisor"):
+        with demo_store.begin() as session:
+            desk.set_setting(session, "operator_id", operators.demo_operator_id(role))
+        with pytest.raises(PermissionDenied, match="administrator"), demo_store.begin() as session:
+            events.put_session(session, desk.context(session), fields)
+    with demo_store.begin() as session:
+        desk.set_setting(session, "operator_id", operators.demo_operator_id("admin"))
+    with demo_store.begin() as session:
+        session_id = events.put_session(session, desk.context(session), fields)
+        assert session.get(EventSession, session_id) is not None
