@@ -9,6 +9,8 @@ from collections.abc import Callable
 
 from eventdesk_bench import (
     workloads_badges,
+    workloads_camera,
+    workloads_certificates,
     workloads_checkin,
     workloads_core,
     workloads_import,
@@ -36,6 +38,9 @@ WORKLOADS: list[tuple[str, Workload]] = [
     ("badges_to_pdf", workloads_badges.badges_to_pdf),
     ("print_to_spooled", workloads_badges.print_to_spooled),
     ("reports_on_event", workloads_reports.reports_on_event),
+    ("certificates_to_pdf", workloads_certificates.certificates_to_pdf),
+    ("camera_read_frame", workloads_camera.read_frame),
+    ("camera_badge_to_decision", workloads_camera.badge_to_decision),
 ]
 
 

@@ -116,6 +116,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "desktop.cli_sync",
     "desktop.cli_badges",
     "desktop.cli_reports",
+    "desktop.cli_certificates",
 )
 
 

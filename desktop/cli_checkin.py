@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -62,19 +61,13 @@ def _event(session: Session) -> Event:
 
 
 def _read_image(path: str) -> str:
+    # Loaded here: zxing-cpp and Pillow are needed by this one option only.
+    from desktop import camerascan
+
     try:
-        import zxingcpp
-        from PIL import Image, UnidentifiedImageError
-    except ImportError as exc:  # pragma: no cover - both are dependencies
-        raise CommandError(f"reading pictures needs {exc.name}") from None
-    try:
-        with Image.open(Path(path)) as picture:
-            found = zxingcpp.read_barcodes(picture.convert("RGB"))
-    except (UnidentifiedImageError, ValueError) as exc:
-        raise CommandError(f"{path} is not a picture EventDesk can read ({exc})") from None
-    if not found:
-        raise CommandError(f"no QR code found in {path}; try a sharper, closer picture")
-    return str(found[0].text)
+        return camerascan.read_picture(path)
+    except camerascan.PictureError as exc:
+        raise CommandError(str(exc)) from None
 
 
 def _mode(args: argparse.Namespace) -> checkin.DeskMode:

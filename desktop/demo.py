@@ -10,9 +10,10 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from desktop import desk, events, operators, permissions, registry
-from desktop.demo_data import DEMO_EVENT, demo_attendees, demo_sessions
-from desktop.models import Event
+from desktop import certificates, desk, events, operators, permissions, registry
+from desktop.demo_data import DEMO_CERTIFICATES, DEMO_EVENT, demo_attendees, demo_sessions
+from desktop.journal import DeskContext
+from desktop.models import CertificateSettings, Event
 
 # Fixed ids: the demo is the same event on every desk and in every run.
 DEMO_NAMESPACE = uuid.UUID("6f1c7f0e-5d0a-4c53-9a43-0a9d7c2e2024")
@@ -45,6 +46,7 @@ def create_demo(session: Session, data_dir: Path) -> DemoResult:
         desk.open_event(session, DEMO_EVENT_ID)
         # A demo made before there were operators gets its three (a no-op otherwise).
         operators.create_demo_operators(session, permissions.as_owner(desk.context(session)))
+        _demo_certificates(session, permissions.as_owner(desk.context(session)))
         return DemoResult(DEMO_EVENT_ID, False, 0, 0)
     event_fields = {k: v for k, v in DEMO_EVENT.items() if k != "id"}
     events.create_event(session, desk_id, data_dir, event_fields, event_id=DEMO_EVENT_ID)
@@ -77,4 +79,12 @@ def create_demo(session: Session, data_dir: Path) -> DemoResult:
     for index, person in enumerate(people):
         fields = {k: v for k, v in person.items() if k in registry.EDITABLE_FIELDS}
         registry.register(session, ctx, fields, attendee_id=demo_attendee_id(index))
+    _demo_certificates(session, permissions.as_owner(ctx))
     return DemoResult(DEMO_EVENT_ID, True, len(people), len(sessions))
+
+
+def _demo_certificates(session: Session, ctx: DeskContext) -> None:
+    """The demo's certificate rules and fictional signatories (once; a no-op after)."""
+    if session.get(CertificateSettings, DEMO_EVENT_ID) is None:
+        settings = certificates.Settings.from_fields(DEMO_CERTIFICATES)
+        certificates.save_settings(session, ctx, settings)

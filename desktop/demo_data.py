@@ -46,6 +46,35 @@ DEMO_EVENT: dict[str, str] = {
     "project_code": "24-IP-02-GE-CON-A",
 }
 
+# The demo's certificate settings. The signatories are invented (their names, titles and
+# signatures are fictional; no real office holder is meant), as are the seal and signatures
+# in resources/certificates.
+DEMO_CERTIFICATES: dict[str, object] = {
+    "min_percent": 75,
+    "every_day": True,
+    "min_sessions": 0,
+    "combine": "all",
+    "attendance_categories": ["participant", "local_participant", "observer"],
+    "appreciation_categories": ["resource_person"],
+    "paper": "a4",
+    "partner": "Asian Productivity Organization",
+    "logo": "certificates/demo-academy-seal.png",
+    "signatories": [
+        {
+            "name": "Dr. Teodora M. Salcedo-Ylagan",
+            "title": "President and Chief Executive Officer, "
+            "Development Academy of the Philippines",
+            "signature": "certificates/signature-president.png",
+        },
+        {
+            "name": "Leandro P. Macaraeg",
+            "title": "Programme Director, Centre for Governance, "
+            "Development Academy of the Philippines",
+            "signature": "certificates/signature-programme-director.png",
+        },
+    ],
+}
+
 CATEGORIES: tuple[str, ...] = (
     "participant",
     "resource_person",

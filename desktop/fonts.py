@@ -56,6 +56,16 @@ BUNDLED_SANS: tuple[tuple[str, str, str], ...] = (
     ("Myanmar", "NotoSansMyanmar-Regular.ttf", "NotoSansMyanmar-Bold.ttf"),
 )
 
+# The serif set (certificates): Latin, Greek and Cyrillic; other scripts fall back to the
+# sans chain, which follows it in the "serif" family.
+BUNDLED_SERIF: tuple[tuple[str, str, str], ...] = (
+    (
+        "Latin (with Vietnamese), Greek, Cyrillic; serif",
+        "NotoSerif-Regular.ttf",
+        "NotoSerif-Bold.ttf",
+    ),
+)
+
 # Well-known CJK faces by operating system, tried when fontconfig has nothing to say.
 _KNOWN_CJK: tuple[tuple[str, str, int], ...] = (
     # (regular path, bold path or "", collection index)
@@ -199,9 +209,11 @@ class FontFace:
                 font = self._state.get("pdf")
                 if font is None:
                     name = "EvD-" + self.key.replace("#", "-")
-                    try:
+                    # Asked for a name it does not know, getFont first parses every Type 1
+                    # metrics file on the system (a second or more): look before asking.
+                    if name in pdfmetrics.getRegisteredFontNames():
                         font = pdfmetrics.getFont(name)
-                    except KeyError:
+                    else:
                         font = PdfFont(name, str(self.path), subfontIndex=self.index)
                         pdfmetrics.registerFont(font)
                     self._state["pdf"] = font
@@ -306,6 +318,16 @@ class FontLibrary:
             regular.append(regular_face)
             bold.append(bold_face)
         self._bundled = (tuple(regular), tuple(bold))
+        serif_regular: list[FontFace] = []
+        serif_bold: list[FontFace] = []
+        for label, regular_file, bold_file in BUNDLED_SERIF:
+            # Optional: without the serif files, "serif" stays the sans chain.
+            if (folder / regular_file).is_file():
+                face = FontFace(folder / regular_file, label=label)
+                serif_regular.append(face)
+                bold_path = folder / bold_file
+                serif_bold.append(FontFace(bold_path, label=label) if bold_path.is_file() else face)
+        self._serif = (tuple(serif_regular), tuple(serif_bold))
         self._system = None if system_fallbacks is None else tuple(system_fallbacks)
         self._families: dict[str, Family] = {}
         self._lookup: dict[tuple[int, bool, int], FontFace | None] = {}
@@ -323,14 +345,16 @@ class FontLibrary:
         return self._system
 
     def family(self, name: str) -> Family:
-        """The family called ``name``; "serif" is sans until a serif set is bundled."""
+        """The family called ``name``; "serif" is the serif set, then the sans chain."""
         found = self._families.get(name)
         if found is None:
             if name not in self.family_names:
                 raise KeyError(f"Unknown font family {name!r}")
             regular, bold = self._bundled
-            # Printed documents use only the sans set for now; "serif" is reserved so
-            # certificate layouts can ask for it and improve when a serif set arrives.
+            if name == "serif":
+                # Scripts the serif faces lack are set in the sans face of their script.
+                regular = self._serif[0] + regular
+                bold = self._serif[1] + bold
             found = self._families[name] = Family(name, regular, bold)
         return found
 

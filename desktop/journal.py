@@ -30,6 +30,8 @@ from desktop.models import (
     Attendee,
     BadgePrint,
     Certificate,
+    CertificateOverride,
+    CertificateSettings,
     Desk,
     Event,
     EventSession,
@@ -584,6 +586,9 @@ APPLIERS["session.put"] = _put(EventSession.__table__)  # type: ignore[arg-type]
 APPLIERS["attendee.put"] = _put(Attendee.__table__)  # type: ignore[arg-type]
 APPLIERS["desk.put"] = _put(Desk.__table__)  # type: ignore[arg-type]
 APPLIERS["operator.put"] = _put(Operator.__table__)  # type: ignore[arg-type]
+APPLIERS["certificate.settings.put"] = _put(
+    CertificateSettings.__table__  # type: ignore[arg-type]
+)
 
 _BULK_PUT_TABLES: dict[str, Table] = {
     "attendee.put": Attendee.__table__,  # type: ignore[dict-item]
@@ -704,34 +709,37 @@ def _apply_badge_print(session: Session, op: Op) -> None:
     )
 
 
+# Built once, as Core statements: issuing a thousand certificates applies a thousand of these.
+_REVOKES_OF = (
+    select(func.count())
+    .select_from(Operation.__table__)
+    .where(Operation.__table__.c.kind == "certificate.revoke")
+    .where(func.json_extract(Operation.__table__.c.payload, "$.serial") == bindparam("serial"))
+)
+_INSERT_CERTIFICATE = insert(Certificate.__table__)  # type: ignore[arg-type]
+
+
 @applier("certificate.issue")
 def _apply_certificate_issue(session: Session, op: Op) -> None:
     p = op.payload
     serial = str(p.get("serial", ""))
-    revoked = (
-        session.scalar(
-            select(func.count())
-            .select_from(Operation)
-            .where(Operation.kind == "certificate.revoke")
-            .where(func.json_extract(Operation.payload, "$.serial") == serial)
-        )
-        or 0
-    ) > 0
+    revoked = (session.scalar(_REVOKES_OF, {"serial": serial}) or 0) > 0
     session.execute(
-        insert(Certificate).values(
-            op_id=op.op_id,
-            event_id=op.event_id,
-            attendee_id=str(p.get("attendee_id", "")),
-            serial=serial,
-            version=int(p.get("version", 1)),
-            kind=str(p.get("kind", "attendance")),
-            issued_at=_at(op, "issued_at"),
-            desk_id=op.desk_id,
-            operator_id=op.operator_id,
-            name_printed=str(p.get("name_printed", ""))[:300],
-            revoked=revoked,
-            hlc=op.hlc,
-        )
+        _INSERT_CERTIFICATE,
+        {
+            "op_id": op.op_id,
+            "event_id": op.event_id,
+            "attendee_id": str(p.get("attendee_id", "")),
+            "serial": serial,
+            "version": int(p.get("version", 1)),
+            "kind": str(p.get("kind", "attendance")),
+            "issued_at": _at(op, "issued_at"),
+            "desk_id": op.desk_id,
+            "operator_id": op.operator_id,
+            "name_printed": str(p.get("name_printed", ""))[:300],
+            "revoked": revoked,
+            "hlc": op.hlc,
+        },
     )
 
 
@@ -739,6 +747,26 @@ def _apply_certificate_issue(session: Session, op: Op) -> None:
 def _apply_certificate_revoke(session: Session, op: Op) -> None:
     serial = str(op.payload.get("serial", ""))
     session.execute(update(Certificate).where(Certificate.serial == serial).values(revoked=True))
+
+
+@applier("certificate.override")
+def _apply_certificate_override(session: Session, op: Op) -> None:
+    # A fact like a scan: the latest override by clock is the one that counts.
+    p = op.payload
+    eligible = p.get("eligible")
+    session.execute(
+        insert(CertificateOverride).values(
+            op_id=op.op_id,
+            event_id=op.event_id,
+            attendee_id=str(p.get("attendee_id", "")),
+            eligible=None if eligible is None else bool(eligible),
+            reason=str(p.get("reason", ""))[:300],
+            desk_id=op.desk_id,
+            operator_id=op.operator_id,
+            at=_at(op),
+            hlc=op.hlc,
+        )
+    )
 
 
 # --- personal data erasure (the Data Privacy Act): absorbing, whatever the order ------------

@@ -861,7 +861,11 @@ class _Renderer:
             self.report.warn(f"Image {spec!r} of layout {self.layout.name!r} cannot be read")
             return
         x, y, w, h = self.rect_pt(page, element.box)
-        self.canvas.drawImage(reader, x, y, w, h, preserveAspectRatio=True, anchor="c", mask="auto")
+        # By file name: reportlab then embeds the picture once and keys it by the name. Given
+        # the reader, it hashes every pixel again on each page (seconds for a background).
+        self.canvas.drawImage(
+            str(path), x, y, w, h, preserveAspectRatio=True, anchor="c", mask="auto"
+        )
 
 
 def _rect_path(x: float, y: float, w: float, h: float, radius: float) -> str:

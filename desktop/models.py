@@ -226,6 +226,54 @@ class Certificate(Base):
     hlc: Mapped[str] = mapped_column(String(64), default="")
 
 
+class CertificateOverride(Base):
+    """A supervisor's word on one attendee's certificate: an append-only fact.
+
+    The latest by clock counts; ``eligible`` None withdraws the earlier ones.
+    """
+
+    __tablename__ = "certificate_overrides"
+
+    op_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(36), index=True)
+    attendee_id: Mapped[str] = mapped_column(String(36), index=True)
+    eligible: Mapped[bool | None] = mapped_column(Boolean)
+    reason: Mapped[str] = mapped_column(String(300), default="")
+    desk_id: Mapped[str] = mapped_column(String(36), default="")
+    operator_id: Mapped[str | None] = mapped_column(String(36))
+    at: Mapped[datetime] = mapped_column(DateTime)
+    hlc: Mapped[str] = mapped_column(String(64), default="")
+
+
+class CertificateSettings(Base):
+    """An event's certificate rules, paper and signatories (id = the event's id).
+
+    Merged field by field like any record. A rule set to 0 is off; a field no desk has set
+    keeps its column default, which is also what an event with no row reads as.
+    """
+
+    __tablename__ = "certificate_settings"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(36), index=True)
+    min_percent: Mapped[int] = mapped_column(Integer, default=75)
+    every_day: Mapped[bool] = mapped_column(Boolean, default=False)
+    min_sessions: Mapped[int] = mapped_column(Integer, default=0)
+    combine: Mapped[str] = mapped_column(String(8), default="all")
+    attendance_categories: Mapped[list[str]] = mapped_column(
+        default=lambda: ["participant", "local_participant", "observer"]
+    )
+    appreciation_categories: Mapped[list[str]] = mapped_column(default=lambda: ["resource_person"])
+    paper: Mapped[str] = mapped_column(String(16), default="a4")
+    partner: Mapped[str] = mapped_column(String(300), default="")
+    logo: Mapped[str] = mapped_column(String(300), default="")
+    partner_logo: Mapped[str] = mapped_column(String(300), default="")
+    background: Mapped[str] = mapped_column(String(300), default="")
+    # [{"name": ..., "title": ..., "signature": image path}], one to three.
+    signatories: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+    field_hlc: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
 class Operation(Base):
     """The journal: every change, local or remote, as it was applied."""
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -138,3 +139,79 @@ def test_no_event_yet_is_a_clear_error(tmp_path: Path) -> None:
     result = run(tmp_path / "empty", "sessions")
     assert result.returncode != 0
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+# --- scan --image: photos and screenshots of badges --------------------------------------------
+
+
+def _photo(data: Path, folder: Path, *indexes: int, **held: float) -> Path:
+    """A JPEG like a phone photo of demo attendees' printed badges, side by side."""
+    from conftest_camera_helpers import badge_frame, render_badge_png
+
+    from desktop.store import open_store
+
+    store = open_store(data)
+    try:
+        drawn = [render_badge_png(store, index, folder) for index in indexes]
+    finally:
+        store.close()
+    pictures = [Image.open(p).convert("L") for p in drawn]
+    places = [((i + 1) / (len(pictures) + 1), 0.5) for i in range(len(pictures))]
+    frame = badge_frame(
+        pictures[0],
+        centre=places[0],
+        others=tuple(zip(pictures[1:], places[1:], strict=True)),
+        **held,  # type: ignore[arg-type]
+    )
+    path = folder / f"photo-{'-'.join(map(str, indexes))}.jpg"
+    frame.save(path, quality=90)
+    return path
+
+
+def test_scan_a_photo_of_a_printed_badge_twice(data: Path, tmp_path: Path) -> None:
+    photo = _photo(data, tmp_path, 3, angle=15, blur=0.8, light=0.6)
+    first = run(data, "scan", "--image", str(photo), "--at", "2024-08-28T08:50", "--json")
+    assert first.returncode == 0, first.stderr
+    body = json.loads(first.stdout)
+    assert body["decision"] == "ok" and body["attendee"]["short_code"] == "OI-GM55"
+    assert body["input"] == "token"
+    again = run(data, "scan", "--image", str(photo), "--at", "2024-08-28T09:20", "--json")
+    assert json.loads(again.stdout)["decision"] == "already_in"
+    line = run(data, "scan", "--image", str(photo), "--at", "2024-08-28T09:21")
+    assert line.returncode == 0 and line.stdout.startswith("ALREADY_IN  Farhana Islam")
+
+
+def test_scan_a_photo_at_a_session_door(data: Path, tmp_path: Path) -> None:
+    opening = demo_session_id("opening")
+    photo = _photo(data, tmp_path, 3, scale=0.8)
+    result = run(
+        data, "scan", "--image", str(photo), "--session", opening,
+        "--at", "2024-08-28T09:10", "--json",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    body = json.loads(result.stdout)
+    assert body["decision"] == "ok" and body["session"] == opening
+
+
+def test_pictures_without_one_badge_are_one_line_errors(data: Path, tmp_path: Path) -> None:
+    notes = tmp_path / "notes.png"
+    notes.write_text("minutes of the meeting", encoding="utf-8")
+    two = _photo(data, tmp_path, 3, 4, scale=0.8)
+    cut = tmp_path / "cut.jpg"
+    cut.write_bytes(two.read_bytes()[:4000])
+    for path, message in (
+        (notes, "not a picture"),
+        (two, "2 different QR codes"),
+        (cut, "damaged picture"),
+        (tmp_path, "Is a directory"),
+    ):
+        result = run(data, "scan", "--image", str(path), "--json")
+        assert result.returncode != 0, path
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and message in lines[0], result.stderr
+        assert "Traceback" not in result.stderr and result.stdout == ""
+    # A picture that gives no code is not a scan: nothing was recorded.
+    from desktop.store import DB_NAME
+
+    with sqlite3.connect(data / DB_NAME) as db:
+        assert db.execute("SELECT count(*) FROM scans").fetchone()[0] == 0

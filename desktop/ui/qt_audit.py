@@ -51,6 +51,8 @@ KIND_LABELS = {
     "badge.revoke": "Badge revoked",
     "certificate.issue": "Certificate issued",
     "certificate.revoke": "Certificate revoked",
+    "certificate.override": "Certificate eligibility overridden",
+    "certificate.settings.put": "Certificate rules or signatories changed",
     "operator.put": "Operator added or changed",
     "event.put": "Event settings changed",
     "session.put": "Session added or changed",

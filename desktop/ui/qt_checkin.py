@@ -51,12 +51,15 @@ from PySide6.QtWidgets import (
 )
 
 from desktop import attendance, checkin, clock, desk, registry
+from desktop.certificates import Verdict
+from desktop.certtokens import looks_like_certificate
 from desktop.checkin import DeskMode, DoorRules, RecentScan, ScanResult
 from desktop.events import SessionInfo, event_zone, list_sessions, utc_to_local
 from desktop.models import Event
 from desktop.registry import AttendeeInfo
 from desktop.scaninput import classify
 from desktop.store import Store
+from desktop.ui.qt_certificates import show_verdict, verify_job
 from desktop.ui.qt_scancard import LOOKS, ResultCard
 from desktop.ui.qt_sounds import SoundBoard
 from desktop.ui.qt_worker import run_task, writer_pool
@@ -376,6 +379,7 @@ class CheckinPage(QWidget):
         self._figures_again = False
         self._search_hits: list[AttendeeInfo] = []
         self._search_text = ""
+        self.camera_panel: Any = None  # a qt_camera.CameraPanel once the camera is first used
 
         root = QHBoxLayout(self)
         root.setContentsMargins(22, 16, 22, 16)
@@ -408,6 +412,7 @@ class CheckinPage(QWidget):
         self.card.undo_requested.connect(self._on_card_undo_requested)
         self.card.override_requested.connect(self._on_card_override_requested)
         main.addWidget(self.card, 1)
+        self._main_column = main
 
         # The search list floats over the card so nothing jumps; it never takes the focus.
         self.search_list = QListWidget(self)
@@ -488,6 +493,13 @@ class CheckinPage(QWidget):
         bar.addWidget(self.entry_button)
         bar.addWidget(self.exit_button)
         bar.addStretch(1)
+        self.camera_button = QPushButton("Camera")
+        self.camera_button.setCheckable(True)
+        self.camera_button.setObjectName("directionButton")  # the same checked look
+        self.camera_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.camera_button.setToolTip("Read badges with this computer's camera")
+        self.camera_button.toggled.connect(self._on_camera_button_toggled)
+        bar.addWidget(self.camera_button)
         return bar
 
     def _build_side_panel(self) -> QWidget:
@@ -804,6 +816,21 @@ class CheckinPage(QWidget):
         self.scan_field.clear()
         self.submit(text, attendee_id=str(item.data(Qt.ItemDataRole.UserRole)))
 
+    def _on_camera_button_toggled(self, on: bool) -> None:
+        # Loaded on first use, so a desk that never opens the camera never loads QtMultimedia.
+        from desktop.ui.qt_camera import CameraPanel
+
+        if self.camera_panel is None:
+            self.camera_panel = CameraPanel(self)
+            self.camera_panel.code_read.connect(self.submit)
+            self._main_column.insertWidget(self._main_column.indexOf(self.card), self.camera_panel)
+        self.camera_panel.setVisible(on)
+        if on:
+            self.camera_panel.start()
+        else:
+            self.camera_panel.stop()
+        self.focus_scan_field()
+
     def _on_scan_field_submitted(self, text: str) -> None:
         self._search_timer.stop()
         kind = classify(text)
@@ -822,6 +849,16 @@ class CheckinPage(QWidget):
     def submit(self, raw: str, attendee_id: str | None = None) -> None:
         """Decide and record one scan on the writer thread; the card shows the result."""
         self.pending += 1
+        if attendee_id is None and looks_like_certificate(raw):
+            # A certificate's QR code: check it (nothing is recorded), not a door decision.
+            run_task(
+                verify_job,
+                self.store,
+                raw,
+                on_result=self._on_certificate_checked,
+                on_error=self._on_scan_failed,
+            )
+            return
         run_task(
             _scan_job,
             self.store,
@@ -834,6 +871,11 @@ class CheckinPage(QWidget):
             on_result=self._on_scan_recorded,
             on_error=self._on_scan_failed,
         )
+
+    def _on_certificate_checked(self, verdict: Verdict) -> None:
+        self.pending -= 1
+        show_verdict(self.card, verdict)
+        self.sounds.play("ok" if verdict.genuine else "forged")
 
     def _on_scan_recorded(self, result: ScanResult) -> None:
         self.pending -= 1

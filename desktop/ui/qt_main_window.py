@@ -24,10 +24,12 @@ from desktop.store import Store
 from desktop.ui.qt_attendees import AttendeesPage
 from desktop.ui.qt_audit import AuditPage
 from desktop.ui.qt_badges import BadgesPage
+from desktop.ui.qt_certificates import CertificatesPage
 from desktop.ui.qt_checkin import CheckinPage
 from desktop.ui.qt_dashboard import DashboardPage
 from desktop.ui.qt_home import HomePage
 from desktop.ui.qt_import import open_import_wizard
+from desktop.ui.qt_kiosk import KioskWindow
 from desktop.ui.qt_operators import OperatorsPage
 from desktop.ui.qt_reports import ReportsPage
 from desktop.ui.qt_sessions import SessionsPage
@@ -51,6 +53,7 @@ AREAS: list[Area] = [
     Area("sessions", "Sessions", SessionsPage),
     Area("checkin", "Check-in", CheckinPage),
     Area("badges", "Badges", BadgesPage),
+    Area("certificates", "Certificates", CertificatesPage),
     Area("dashboard", "Dashboard", DashboardPage),
     Area("reports", "Reports", ReportsPage),
     Area("audit", "Audit trail", AuditPage),
@@ -115,9 +118,13 @@ class MainWindow(QMainWindow):
         for index in range(min(len(AREAS), 9)):
             shortcut = QShortcut(QKeySequence(f"Ctrl+{index + 1}"), self)
             shortcut.activated.connect(lambda i=index: self.navigation.setCurrentRow(i))
-        self.import_action = self.menuBar().addMenu("&File").addAction("&Import participants…")
+        file_menu = self.menuBar().addMenu("&File")
+        self.import_action = file_menu.addAction("&Import participants…")
         self.import_action.setShortcut(QKeySequence("Ctrl+I"))
         self.import_action.triggered.connect(self._on_import_action_triggered)
+        self.kiosk_action = file_menu.addAction("Start &kiosk mode (self-service check-in)")
+        self.kiosk_action.triggered.connect(self._on_kiosk_action_triggered)
+        self.kiosk: KioskWindow | None = None
 
         self.refresh()
         self._restore_state()
@@ -185,6 +192,20 @@ class MainWindow(QMainWindow):
         refresh = getattr(page, "refresh", None)
         if callable(refresh):
             refresh()
+
+    def _on_kiosk_action_triggered(self) -> None:
+        # The kiosk takes the whole screen; only a supervisor's PIN brings this window back.
+        self.kiosk = KioskWindow(self.store, use_camera=True)
+        self.kiosk.left.connect(self._on_kiosk_left)
+        self.hide()
+        self.kiosk.showFullScreen()
+
+    def _on_kiosk_left(self, _person: object) -> None:
+        kiosk, self.kiosk = self.kiosk, None
+        self.show()
+        self.refresh()
+        if kiosk is not None:
+            kiosk.deleteLater()
 
     def _on_import_action_triggered(self) -> None:
         wizard = open_import_wizard(self, self.store)

@@ -380,6 +380,33 @@ class ResultCard(QFrame):
         self.override_button.hide()
         self._next_generation()
 
+    def show_message(
+        self,
+        look: Look,
+        *,
+        subline: str = "",
+        big: str = "",
+        where: str = "",
+        detail: str = "",
+        advice: str = "",
+    ) -> None:
+        """Show something that is not a door decision (a certificate checked at the desk)."""
+        self.result = None
+        self._paint_look(look)
+        width = self._text_width()
+        _fit(self.headline, look.headline, 52, 32, width - 180, 1)
+        self.subline.setText(subline)
+        _fit(self.name, big, 52, 22, width, 1)
+        self.native.clear()
+        self.where.setText(where)
+        self.category.hide()
+        # One line each: the labels keep the height of the look before (no relayout).
+        _fit(self.detail, detail, 26, 14, width, 1)
+        _fit(self.advice, advice, 22, 14, width, 1)
+        self.undo_button.hide()
+        self.override_button.hide()
+        self._next_generation()
+
     def show_result(self, result: ScanResult, door_text: str = "") -> None:
         """Show one decision; it stays until the next."""
         self.result = result
