@@ -222,7 +222,7 @@ class _EventFacts:
 _FACTS: dict[tuple[str, str, str, str], _EventFacts] = {}
 
 
-def _event_facts(event: Event) -> _EventFacts:
+def _event_facts(event: EventRow) -> _EventFacts:
     # Parsed once per event and key set: a scan only pays for the dictionary lookup.
     keys_text = repr(sorted((event.public_keys or {}).items()))
     cache_key = (event.id, keys_text, event.code or "", event.timezone or "")
@@ -251,9 +251,11 @@ def _event_facts(event: Event) -> _EventFacts:
 
 # A session as an ORM object or a Core row: the door rules read the same attributes.
 SessionRow = EventSession | Row[Any]
+# The event likewise: a scan reads it as a Core row (an ORM load costs more than the rest).
+EventRow = Event | Row[Any]
 
 
-def _session_info(row: SessionRow, event: Event) -> SessionInfo:
+def _session_info(row: SessionRow, event: EventRow) -> SessionInfo:
     zone = event_zone(event)
     return SessionInfo(
         id=row.id,
@@ -317,11 +319,11 @@ def session_in_room(
 # --- deciding ------------------------------------------------------------------------------
 
 
-def _local_hm(moment: datetime, event: Event) -> str:
+def _local_hm(moment: datetime, event: EventRow) -> str:
     return f"{utc_to_local(moment, event_zone(event)):%H:%M}"
 
 
-def _local_day_hm(moment: datetime, event: Event, at: datetime) -> str:
+def _local_day_hm(moment: datetime, event: EventRow, at: datetime) -> str:
     zone = event_zone(event)
     local = utc_to_local(moment, zone)
     if local.date() == utc_to_local(at, zone).date():
@@ -352,7 +354,7 @@ def decide(
         input_kind="manual" if attendee_id is not None else "empty",
         raw=_journal_raw(text_raw),
     )
-    event = session.get(Event, event_id)
+    event = session.execute(_EVENT_BY_ID, {"id": event_id}).first()
     if event is None:
         return replace(base, detail="This desk has no event open.")
     facts = _event_facts(event)
@@ -415,6 +417,7 @@ def decide(
 
 
 # Built once: the lookups every scan makes, as Core statements.
+_EVENT_BY_ID = select(Event.__table__).where(Event.__table__.c.id == bindparam("id"))
 _ATTENDEE_BY_ID = select(Attendee.__table__).where(Attendee.__table__.c.id == bindparam("id"))
 _SESSION_BY_ID = select(EventSession.__table__).where(
     EventSession.__table__.c.id == bindparam("id")
@@ -436,7 +439,7 @@ def _journal_raw(text: str) -> str:
 
 def _door_decision(
     session: Session,
-    event: Event,
+    event: EventRow,
     result: ScanResult,
     mode: DeskMode,
     at: datetime,
@@ -503,7 +506,7 @@ def _admit_detail(decision: str) -> str:
 
 
 def _door_session(
-    session: Session, event: Event, mode: DeskMode, at: datetime, rules: DoorRules
+    session: Session, event: EventRow, mode: DeskMode, at: datetime, rules: DoorRules
 ) -> tuple[SessionRow | None, bool]:
     if mode.door == "room":
         return session_in_room(session, event.id, mode.room, at, rules)
@@ -515,7 +518,7 @@ def _door_session(
     return row, _in_window(row, at, rules)
 
 
-def _window_detail(row: SessionRow, event: Event, at: datetime, rules: DoorRules) -> str:
+def _window_detail(row: SessionRow, event: EventRow, at: datetime, rules: DoorRules) -> str:
     zone = event_zone(event)
     if row.starts_at is not None and at < row.starts_at - rules.grace_before:
         opens = utc_to_local(row.starts_at - rules.grace_before, zone)

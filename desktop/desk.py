@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 import socket
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from desktop.journal import DeskContext
@@ -69,11 +69,22 @@ def open_event(session: Session, event_id: str) -> None:
     set_setting(session, "event_id", event_id)
 
 
+# Built once: every scan asks for its context, so it is one indexed read, not four ORM loads.
+_CONTEXT_SETTINGS = select(LocalSetting.__table__.c.key, LocalSetting.__table__.c.value).where(
+    LocalSetting.__table__.c.key.in_(["event_id", "desk_id", "operator_id"])
+)
+_EVENT_EXISTS = select(Event.__table__.c.id).where(Event.__table__.c.id == bindparam("id"))
+
+
 def context(session: Session, operator_id: str | None = None) -> DeskContext:
     """The context for a change at this desk on its open event."""
-    event_id = current_event_id(session)
+    values: dict[str, str] = {k: v for k, v in session.execute(_CONTEXT_SETTINGS)}
+    event_id: str | None = values.get("event_id", "")
+    if not event_id or session.execute(_EVENT_EXISTS, {"id": event_id}).first() is None:
+        event_id = current_event_id(session)
     if event_id is None:
         raise NoEventError("no event yet: run `eventdesk demo` or create an event in the app")
     if operator_id is None:
-        operator_id = get_setting(session, "operator_id") or None
-    return DeskContext(event_id=event_id, desk_id=desk_id(session), operator_id=operator_id)
+        operator_id = values.get("operator_id") or None
+    did = values.get("desk_id") or desk_id(session)
+    return DeskContext(event_id=event_id, desk_id=did, operator_id=operator_id)

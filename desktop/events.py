@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
 from desktop import journal, permissions
@@ -59,7 +59,7 @@ def put_session(session: Session, ctx: DeskContext, fields: dict[str, Any]) -> s
     return str(payload["id"])
 
 
-def event_zone(event: Event) -> ZoneInfo:
+def event_zone(event: Event | Row[Any]) -> ZoneInfo:
     """The event's time zone."""
     try:
         return ZoneInfo(event.timezone or "UTC")

@@ -22,7 +22,7 @@ from psycopg import errors, sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from desktop import hubschema
-from desktop.opwire import checked_op
+from desktop.opwire import StoredJson, checked_op
 
 _T = TypeVar("_T")
 
@@ -88,6 +88,76 @@ _PULL_EVENT_NOT_OWN = (
     " CASE WHEN desk_id = %s THEN NULL ELSE payload END, operator_id"
     " FROM ops WHERE event_id = %s AND seq > %s ORDER BY seq LIMIT %s"
 )
+
+# The same, the payload as text: a desk decodes it once and stores the text as it came.
+_PULL_TEXT = (
+    "SELECT seq, op_id::text, event_id, desk_id, hlc, kind, payload::text, operator_id"
+    " FROM ops WHERE event_id = %s AND seq > %s ORDER BY seq LIMIT %s"
+)
+_PULL_TEXT_NOT_OWN = (
+    "SELECT seq, op_id::text, event_id, desk_id, hlc, kind,"
+    " CASE WHEN desk_id = %s THEN NULL ELSE payload::text END, operator_id"
+    " FROM ops WHERE event_id = %s AND seq > %s ORDER BY seq LIMIT %s"
+)
+
+PulledRow = tuple[int, str, str, str, str, str, str | None, str | None]
+"""A pulled operation: seq, op_id, event_id, desk_id, hlc, kind, payload text, operator_id."""
+
+
+@dataclass(frozen=True)
+class PreparedPush:
+    """Operations checked and laid out for the hub, ready for `HubClient.push_prepared`."""
+
+    ops: Sequence[Mapping[str, Any]]
+    rows: list[_Row]
+    trusting: bool
+
+
+def prepare_push(ops: Sequence[Mapping[str, Any]]) -> PreparedPush:
+    """Check operations for a push (OpShapeError names a bad one); needs no connection.
+
+    Payloads given as `StoredJson` pass as they are when they plainly hold nothing the hub
+    refuses; should the hub refuse one all the same, the push checks them all strictly.
+    """
+    rows = _push_rows(ops, trust_stored=True)
+    trusting = any(isinstance(op["payload"], StoredJson) for op in ops)
+    return PreparedPush(ops=ops, rows=rows, trusting=trusting)
+
+
+def _push_rows(ops: Sequence[Mapping[str, Any]], *, trust_stored: bool) -> list[_Row]:
+    rows: list[_Row] = []
+    for n, op in enumerate(ops):
+        clean, payload = checked_op(op, trust_stored=trust_stored)
+        rows.append(
+            (
+                n,
+                clean["op_id"],
+                clean["event_id"],
+                clean["desk_id"],
+                clean["hlc"],
+                clean["kind"],
+                payload,
+                clean["operator_id"],
+            )
+        )
+    return rows
+
+
+class _StoredTextRefused(Exception):
+    """The hub refused a batch's data (payload text passed on unchecked): check it all."""
+
+
+def _refusing_data(
+    work: Callable[[psycopg.Connection[Any]], _T],
+) -> Callable[[psycopg.Connection[Any]], _T]:
+    def run(conn: psycopg.Connection[Any]) -> _T:
+        try:
+            return work(conn)
+        except psycopg.DataError as exc:
+            # The batch's transaction is rolled back; the connection stays good.
+            raise _StoredTextRefused(str(exc)) from exc
+
+    return run
 
 
 class HubError(Exception):
@@ -293,25 +363,23 @@ class HubClient:
         Operations the hub already has (same op_id) are skipped. After a failure, pushing the
         same operations again is safe: batches that made it are not counted twice.
         """
-        rows: list[_Row] = []
-        for n, op in enumerate(ops):
-            clean, payload = checked_op(op)
-            rows.append(
-                (
-                    n,
-                    clean["op_id"],
-                    clean["event_id"],
-                    clean["desk_id"],
-                    clean["hlc"],
-                    clean["kind"],
-                    payload,
-                    clean["operator_id"],
-                )
-            )
+        return self.push_prepared(prepare_push(ops))
+
+    def push_prepared(self, prepared: PreparedPush) -> int:
+        """`push` of operations checked beforehand by `prepare_push` (perhaps in another thread)."""
+        rows, trusting = prepared.rows, prepared.trusting
         inserted = 0
-        for start in range(0, len(rows), self.batch_size):
-            batch = rows[start : start + self.batch_size]
-            inserted += self._run(functools.partial(self._insert, batch))
+        start = 0
+        while start < len(rows):
+            insert = functools.partial(self._insert, rows[start : start + self.batch_size])
+            try:
+                inserted += self._run(_refusing_data(insert) if trusting else insert)
+            except _StoredTextRefused:
+                # Some stored payload text the hub would not parse: check every one strictly
+                # (OpShapeError names the culprit), then send this batch again.
+                rows, trusting = _push_rows(prepared.ops, trust_stored=False), False
+                continue
+            start += self.batch_size
         return inserted
 
     def _insert(self, rows: list[_Row], conn: psycopg.Connection[Any]) -> int:
@@ -367,6 +435,25 @@ class HubClient:
             )
             for row in rows
         ]
+
+    def pull_raw(
+        self,
+        event_id: str,
+        after_seq: int,
+        limit: int = PUSH_BATCH,
+        *,
+        without_payload_of: str | None = None,
+    ) -> list[PulledRow]:
+        """Like `pull` for one event, as plain rows with the payload as JSON text (not decoded).
+
+        Rows are (seq, op_id, event_id, desk_id, hlc, kind, payload text or None, operator_id).
+        """
+        params: list[Any]
+        if without_payload_of is not None:
+            query, params = _PULL_TEXT_NOT_OWN, [without_payload_of, event_id, after_seq, limit]
+        else:
+            query, params = _PULL_TEXT, [event_id, after_seq, limit]
+        return self._run(lambda conn: conn.execute(query, params).fetchall())
 
     def hub_id(self) -> str:
         """This hub's identity: the same across restarts and new passwords, new for a hub made
@@ -567,10 +654,13 @@ __all__ = [
     "HubRefused",
     "HubSchemaTooNew",
     "HubUnreachable",
+    "PreparedPush",
+    "PulledRow",
     "create_desk",
     "create_desk_login",
     "describe_error",
     "desk_role_name",
     "desk_url",
     "init_hub",
+    "prepare_push",
 ]

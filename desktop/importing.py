@@ -30,6 +30,7 @@ from desktop.sheets import (
     Problem,
     SourceRow,
     Table,
+    gc_paused,
     read_table,
     safe_for_spreadsheet,
 )
@@ -43,6 +44,7 @@ __all__ = [
     "Problem",
     "SourceRow",
     "Table",
+    "gc_paused",
     "guess_mapping",
     "parse_rows",
     "plan_file",
@@ -62,6 +64,8 @@ _SKIPPED_STATES: Final = frozenset(
 )
 # What people type into a cell that has nothing to say.
 _PLACEHOLDERS: Final = frozenset({"-", "--", "—", ".", "n/a", "#n/a", "none", "nil", "null"})
+# casefold() never shortens a text, so a longer cell cannot be a placeholder.
+_PLACEHOLDER_MAX: Final = max(len(p) for p in _PLACEHOLDERS)
 _GENDERS: Final = {
     "m": "male",
     "male": "male",
@@ -77,9 +81,11 @@ _NAME_PARTICLES: Final = frozenset(
     | {"di", "du", "bin", "binti", "al", "el", "ibn", "ter", "ten"}
 )
 
-_EMAIL = re.compile(
-    r"[\w!#$%&'*+/=?^`{|}~-]+(?:\.[\w!#$%&'*+/=?^`{|}~-]+)*"
-    r"@(?:[^\W_](?:[\w-]{0,61}[^\W_])?\.)+(?:[^\W\d_]{2,63}|xn--[a-z0-9-]{2,59})"
+# The two sides of an address, checked apart: neither holds an "@", and the domains of a
+# list repeat, so each is checked once (see _valid_domain).
+_EMAIL_LOCAL = re.compile(r"[\w!#$%&'*+/=?^`{|}~-]+(?:\.[\w!#$%&'*+/=?^`{|}~-]+)*")
+_EMAIL_DOMAIN = re.compile(
+    r"(?:[^\W_](?:[\w-]{0,61}[^\W_])?\.)+(?:[^\W\d_]{2,63}|xn--[a-z0-9-]{2,59})"
 )
 _EMAIL_SEPARATORS = re.compile(r"[;,/\s]+")
 
@@ -167,8 +173,13 @@ def valid_email(address: str) -> bool:
     """Whether an address is a plausible e-mail address (one @, real-looking domain)."""
     if len(address) > 254 or address.count("@") != 1:
         return False
-    local = address.partition("@")[0]
-    return len(local) <= 64 and _EMAIL.fullmatch(address) is not None
+    local, _, domain = address.partition("@")
+    return len(local) <= 64 and _EMAIL_LOCAL.fullmatch(local) is not None and _valid_domain(domain)
+
+
+@lru_cache(maxsize=4096)
+def _valid_domain(domain: str) -> bool:
+    return _EMAIL_DOMAIN.fullmatch(domain) is not None
 
 
 def split_full_name(text: str) -> tuple[str, str, str]:
@@ -226,6 +237,21 @@ def _honorific(value: str) -> str:
     return honorific_of(value) or value
 
 
+# The first characters _looks_like_formula can say yes to.
+_FORMULA_FIRST: Final = frozenset("=@+-")
+
+
+def _cell_value(cells: Sequence[str], indexes: Iterable[int]) -> str:
+    """The first of these cells with something to say, spaces collapsed ("" if none)."""
+    width = len(cells)
+    for index in indexes:
+        text = cells[index] if index < width else ""
+        text = " ".join(text.split())
+        if text and text.casefold() not in _PLACEHOLDERS:
+            return text
+    return ""
+
+
 def _looks_like_formula(value: str) -> bool:
     """A value a spreadsheet would run: "=...", "@...", or "+"/"-" followed by more than digits."""
     if value[0] in "=@":
@@ -267,14 +293,20 @@ class _RowReader:
                 code = row.cells[index].strip() if index < len(row.cells) else ""
                 if code:
                     self.order_codes[code] += 1
+        # Worked out once, not per row: the stored fields the file has, and their columns.
+        self.wanted: list[tuple[str, list[int]]] = [
+            (f, self.columns[f]) for f in ATTENDEE_FIELDS if f in self.columns
+        ]
+        # The usual file: one column per field. Rows that have all those cells take a
+        # shorter path (the same result as _cell_value, without a call per cell).
+        self.single: list[tuple[str, int]] = [(f, ix[0]) for f, ix in self.wanted]
+        if any(len(ix) != 1 for _, ix in self.wanted):
+            self.single = []
+        self.single_width = max((i for _, i in self.single), default=-1) + 1
+        self.state_columns = self.columns.get("registration_state", [])
 
     def value(self, row: SourceRow, field: str) -> str:
-        for index in self.columns.get(field, ()):
-            text = row.cells[index] if index < len(row.cells) else ""
-            text = " ".join(text.split())
-            if text and text.casefold() not in _PLACEHOLDERS:
-                return text
-        return ""
+        return _cell_value(row.cells, self.columns.get(field, ()))
 
     def problem(self, row: SourceRow, field: str | None, message: str, kind: str) -> None:
         self.problems.append(Problem(row.row_number, field, message, kind))
@@ -283,19 +315,37 @@ class _RowReader:
         self.warnings.append(Problem(row.row_number, field, message, kind))
 
     def read(self, row: SourceRow) -> ParsedRow | None:
-        state = self.value(row, "registration_state")
-        if state.casefold() in _SKIPPED_STATES:
-            self.warn(row, "registration_state", f"registration is {state!r}: skipped", "skipped")
-            return None
-        fields: dict[str, str] = {
-            f: self.value(row, f) for f in ATTENDEE_FIELDS if f in self.columns
-        }
+        cells = row.cells
+        if self.state_columns:
+            state = _cell_value(cells, self.state_columns)
+            if state.casefold() in _SKIPPED_STATES:
+                self.warn(row, "registration_state", f"registration is {state!r}: skipped",
+                          "skipped")  # fmt: skip
+                return None
+        fields: dict[str, str] = {}
+        if self.single and len(cells) >= self.single_width:
+            for name, index in self.single:
+                text = cells[index]
+                if text:
+                    text = " ".join(text.split())
+                    if len(text) <= _PLACEHOLDER_MAX and text.casefold() in _PLACEHOLDERS:
+                        text = ""
+                fields[name] = text
+        else:
+            for name, indexes in self.wanted:
+                fields[name] = _cell_value(cells, indexes)
         errors = len(self.problems)
-        self._names(row, fields)
-        self._email(row, fields)
-        self._country(row, fields)
-        self._category(row, fields)
-        self._external_id(row, fields)
+        # Each check is called only when it has something to do (a call costs ~1 us a row).
+        if not (fields.get("given_name") or fields.get("family_name")):
+            self._names(row, fields)
+        if fields.get("email"):
+            self._email(row, fields)
+        if fields.get("country"):
+            self._country(row, fields)
+        if fields.get("category"):
+            self._category(row, fields)
+        if self.source in ("pretix", "indico"):
+            self._external_id(row, fields)
         if fields.get("honorific"):
             fields["honorific"] = _honorific(fields["honorific"])
         if fields.get("gender"):
@@ -305,7 +355,7 @@ class _RowReader:
                 continue
             if len(text) > MAX_LENGTH.get(name, DEFAULT_MAX_LENGTH):
                 self.problem(row, name, f"{name} is {len(text)} characters long", "too_long")
-            elif _looks_like_formula(text) and name != "phone":
+            elif text[0] in _FORMULA_FIRST and name != "phone" and _looks_like_formula(text):
                 self.warn(
                     row,
                     name,
@@ -317,8 +367,10 @@ class _RowReader:
         return ParsedRow(row.row_number, {k: v for k, v in fields.items() if v})
 
     def _names(self, row: SourceRow, fields: dict[str, str]) -> None:
+        if fields.get("given_name") or fields.get("family_name"):
+            return
         full = self.value(row, "full_name")
-        if not fields.get("given_name") and not fields.get("family_name") and full:
+        if full:
             honorific, given, family = split_full_name(full)
             fields["given_name"], fields["family_name"] = given, family
             if honorific and not fields.get("honorific"):
@@ -332,7 +384,12 @@ class _RowReader:
         if not text:
             return
         text = text.removeprefix("mailto:").strip("<>\"' ")
-        parts = [p for p in _EMAIL_SEPARATORS.split(text) if p]
+        # Most cells hold one address and no separator: nothing to split.
+        parts = (
+            [p for p in _EMAIL_SEPARATORS.split(text) if p]
+            if _EMAIL_SEPARATORS.search(text)
+            else []
+        )
         if len(parts) > 1 and all("@" in p for p in parts):
             self.warn(row, "email", f"several e-mail addresses; {parts[0]!r} is used",
                       "several_emails")  # fmt: skip
@@ -396,7 +453,8 @@ def parse_rows(table: Table, mapping: ColumnMapping) -> ParseResult:
             f"the headings are {headings}"
         )
     reader = _RowReader(table, mapping)
-    accepted = [parsed for row in table.rows if (parsed := reader.read(row)) is not None]
+    with gc_paused():
+        accepted = [parsed for row in table.rows if (parsed := reader.read(row)) is not None]
     if not accepted and reader.problems:
         raise ImportFileError(
             f"{table.name}: none of the {len(table.rows)} rows can be imported: "
@@ -451,8 +509,12 @@ class _Index:
         self.by_external: dict[str, list[str]] = defaultdict(list)
         self.by_email: dict[str, list[str]] = defaultdict(list)
         self.by_name: dict[tuple[str, str], list[str]] = defaultdict(list)
+        # The same, split by e-mail: a common name has thousands of namesakes in a big list,
+        # and filtering them all for every row made planning quadratic.
+        self.by_name_email: dict[tuple[str, str, str], list[str]] = defaultdict(list)
         self.emails: dict[str, str] = {}
         self.names: dict[str, str] = {}
+        self.order: dict[str, int] = {}
 
     def add(self, key: str, fields: Mapping[str, Any], name: str | None = None) -> None:
         external = _text(fields.get("external_id"))
@@ -464,8 +526,11 @@ class _Index:
             self.by_email[email].append(key)
         self.emails[key] = email
         self.names[key] = name
+        self.order[key] = len(self.order)
         if name:
-            self.by_name[(name, _text(fields.get("country")).upper())].append(key)
+            country = _text(fields.get("country")).upper()
+            self.by_name[(name, country)].append(key)
+            self.by_name_email[(name, country, email)].append(key)
 
     def find(self, fields: Mapping[str, str], name: str) -> _Match:
         """Keys that the row matches, and by what; several keys mean it is ambiguous.
@@ -476,7 +541,9 @@ class _Index:
         """
         external = fields.get("external_id", "")
         email = fields.get("email", "").casefold()
-        by_email = [k for k in self.by_email.get(email, ()) if _compatible(self.names[k], name)]
+        names = self.names
+        same_email = self.by_email.get(email) if email else None
+        by_email = [k for k in same_email if _compatible(names[k], name)] if same_email else []
         if external and (found := self.by_external.get(external)):
             if not any(_compatible(self.names[k], name) for k in found):
                 return _Match(found, "external id", conflict=True)
@@ -485,10 +552,23 @@ class _Index:
             return _Match(found, "external id")
         if by_email:
             return _Match(by_email, "e-mail")
-        candidates = self.by_name.get((name, fields.get("country", "").upper()), [])
-        # The same name with two different e-mail addresses is two people.
-        candidates = [k for k in candidates if not (email and self.emails[k] not in ("", email))]
-        return _Match(candidates, "name and country")
+        country = fields.get("country", "").upper()
+        if not email:
+            candidates = self.by_name.get((name, country))
+            return _Match(list(candidates), "name and country") if candidates else _NO_MATCH
+        # The same name with two different e-mail addresses is two people: the namesakes
+        # with this address or none, in the order they were added.
+        same = self.by_name_email.get((name, country, email))
+        blank = self.by_name_email.get((name, country, ""))
+        if same and blank:
+            return _Match(sorted([*same, *blank], key=self.order.__getitem__), "name and country")
+        if same or blank:
+            return _Match(list(same or blank or ()), "name and country")
+        return _NO_MATCH
+
+
+# What find() says of a row that matches nobody (shared: nobody changes a _Match).
+_NO_MATCH: Final = _Match([], "name and country")
 
 
 def plan_import(parsed: ParseResult, existing: Iterable[Mapping[str, Any]]) -> ImportPlan:
@@ -498,6 +578,11 @@ def plan_import(parsed: ParseResult, existing: Iterable[Mapping[str, Any]]) -> I
     Rows match by external id, then e-mail, then name and country. An empty cell never
     erases a stored value.
     """
+    with gc_paused():
+        return _plan_import(parsed, existing)
+
+
+def _plan_import(parsed: ParseResult, existing: Iterable[Mapping[str, Any]]) -> ImportPlan:
     people: dict[str, Mapping[str, Any]] = {}
     index = _Index()
     for attendee in existing:
@@ -537,6 +622,9 @@ def plan_import(parsed: ParseResult, existing: Iterable[Mapping[str, Any]]) -> I
                 )
             )
         earlier.add(str(number), row.fields, name)
+        if not people:
+            new.append(row)  # nothing stored to match (a first import): what find() says
+            continue
         match = index.find(row.fields, name)
         if match.conflict:
             refuse(

@@ -117,10 +117,13 @@ def parse_hlc(text: str) -> tuple[int, int, str]:
     return int(parts[0]), int(parts[1]), parts[2]
 
 
+_LATEST_HLC = select(func.max(Operation.__table__.c.hlc))
+
+
 def next_hlc(session: Session, desk_id: str, now_ms: int | None = None) -> str:
     """A clock value above every operation this desk has seen, local or remote."""
     wall = int(time.time() * 1000) if now_ms is None else now_ms
-    latest = session.scalar(select(func.max(Operation.hlc)))
+    latest = session.scalar(_LATEST_HLC)
     if latest is None:
         return format_hlc(wall, 0, desk_id)
     last_wall, last_counter, _ = parse_hlc(latest)
@@ -193,45 +196,60 @@ def record(session: Session, ctx: DeskContext, kind: str, payload: Mapping[str, 
 
 
 def apply(session: Session, op: Op, *, local: bool = False) -> bool:
-    """Apply one operation once; returns False for one already applied."""
-    if session.get(Operation, op.op_id) is not None:
+    """Apply one operation once; returns False for one already applied.
+
+    A local operation has an op_id made a moment ago by :func:`record`: it cannot be in the
+    journal yet, so the lookup is left out (the primary key would still refuse a repeat).
+    """
+    if not local and session.execute(_OP_EXISTS, {"op_id": op.op_id}).first() is not None:
         return False
     fn = APPLIERS.get(op.kind)
     if fn is None:
         raise JournalError(f"unknown operation kind {op.kind!r}")
     session.execute(
-        insert(Operation).values(
-            op_id=op.op_id,
-            event_id=op.event_id,
-            desk_id=op.desk_id,
-            hlc=op.hlc,
-            kind=op.kind,
-            payload=op.payload,
-            operator_id=op.operator_id,
-            local=local,
-            pushed=False,
-            applied_at=utcnow(),
-        )
+        _INSERT_OP,
+        {
+            "op_id": op.op_id,
+            "event_id": op.event_id,
+            "desk_id": op.desk_id,
+            "hlc": op.hlc,
+            "kind": op.kind,
+            "payload": op.payload,
+            "operator_id": op.operator_id,
+            "local": local,
+            "pushed": False,
+            "applied_at": utcnow(),
+        },
     )
     fn(session, op)
     return True
 
 
-def apply_many(session: Session, ops: Iterable[Op], *, local: bool = False) -> int:
+# Built once: one operation at a time (a scan) should not pay for building statements.
+_OP_EXISTS = select(Operation.__table__.c.op_id).where(
+    Operation.__table__.c.op_id == bindparam("op_id")
+)
+_INSERT_OP = insert(Operation.__table__)  # type: ignore[arg-type]
+
+
+def apply_many(
+    session: Session,
+    ops: Iterable[Op],
+    *,
+    local: bool = False,
+    payload_texts: Mapping[str, str] | None = None,
+) -> int:
     """Apply a batch of operations; returns how many were new.
 
     Same result as calling :func:`apply` for each, but puts that create new records are
     inserted in bulk, which is what makes importing 50,000 rows or pulling 100,000
-    operations take seconds rather than minutes.
+    operations take seconds rather than minutes. `payload_texts` may give payloads as the
+    JSON text they came in (by op_id; it must decode to the very payload): stored as it is.
     """
     batch = list(ops)
     if not batch:
         return 0
-    known: set[str] = set()
-    ids = [op.op_id for op in batch]
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        known.update(session.scalars(select(Operation.op_id).where(Operation.op_id.in_(chunk))))
+    known = _known_op_ids(session, [op.op_id for op in batch])
     fresh: list[Op] = []
     for op in batch:
         if op.op_id in known:
@@ -240,34 +258,57 @@ def apply_many(session: Session, ops: Iterable[Op], *, local: bool = False) -> i
             raise JournalError(f"unknown operation kind {op.kind!r}")
         known.add(op.op_id)
         fresh.append(op)
-    _apply_fresh(session, fresh, local)
+    _apply_fresh(session, fresh, local, payload_texts)
     return len(fresh)
 
 
-def _apply_fresh(session: Session, fresh: list[Op], local: bool) -> None:
+# One statement for a whole batch of ids (the ids travel as one JSON array), by the key.
+_KNOWN_OP_IDS = "SELECT op_id FROM operations WHERE op_id IN (SELECT value FROM json_each(?))"
+
+
+def _known_op_ids(session: Session, op_ids: list[str]) -> set[str]:
+    """Those of `op_ids` the journal holds."""
+    if not op_ids:
+        return set()
+    result = session.connection().exec_driver_sql(_KNOWN_OP_IDS, (json.dumps(op_ids),))
+    return {row[0] for row in result}
+
+
+def _apply_fresh(
+    session: Session,
+    fresh: list[Op],
+    local: bool,
+    payload_texts: Mapping[str, str] | None = None,
+) -> None:
     """Insert and apply operations known not to be in the journal yet."""
     if not fresh:
         return
     now = utcnow()
-    _insert_rows(
-        session,
-        Operation.__table__,  # type: ignore[arg-type]
-        [
-            {
-                "op_id": op.op_id,
-                "event_id": op.event_id,
-                "desk_id": op.desk_id,
-                "hlc": op.hlc,
-                "kind": op.kind,
-                "payload": op.payload,
-                "operator_id": op.operator_id,
-                "local": local,
-                "pushed": False,
-                "applied_at": now,
-            }
-            for op in fresh
-        ],
-    )
+    ops_table: Table = Operation.__table__  # type: ignore[assignment]
+    rows: list[dict[str, Any]] = [
+        {
+            "op_id": op.op_id,
+            "event_id": op.event_id,
+            "desk_id": op.desk_id,
+            "hlc": op.hlc,
+            "kind": op.kind,
+            "payload": op.payload,
+            "operator_id": op.operator_id,
+            "local": local,
+            "pushed": False,
+            "applied_at": now,
+        }
+        for op in fresh
+    ]
+    ready: tuple[str, ...] = ()
+    encode = ops_table.c.payload.type.bind_processor(session.connection().dialect)
+    if payload_texts and encode is not None:
+        # Every payload as text: the one it came in, else encoded as the column would.
+        for op, row in zip(fresh, rows, strict=True):
+            stored = payload_texts.get(op.op_id)
+            row["payload"] = encode(op.payload) if stored is None else stored
+        ready = ("payload",)
+    _insert_rows(session, ops_table, rows, ready=ready)
     pending: list[Op] = []
     for op in fresh:
         table = _BULK_PUT_TABLES.get(op.kind)
@@ -291,10 +332,12 @@ def _flush_bulk_puts(session: Session, ops: list[Op]) -> None:
         record_ids = [_record_id(op) for op in group]
         counts = Counter(record_ids)
         ids = list(counts)
-        existing: set[str] = set()
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            existing.update(session.scalars(select(table.c.id).where(table.c.id.in_(chunk))))
+        # One statement for the batch, the ids as one JSON array, each found by the key.
+        found = session.connection().exec_driver_sql(
+            f'SELECT id FROM "{table.name}" WHERE id IN (SELECT value FROM json_each(?))',
+            (json.dumps(ids),),
+        )
+        existing = {row[0] for row in found}
         # A record touched twice in one batch goes through the merge path, in clock order.
         single = {rid for rid, n in counts.items() if n == 1 and rid not in existing}
         filler = _column_defaults(table)
@@ -375,24 +418,71 @@ def _hlc_key(op: Op) -> str:
 
 def _new_row(table: Table, op: Op, record_id: str, filler: dict[str, Any]) -> dict[str, Any]:
     """The row a put creates: every column, its defaults overwritten by the payload."""
-    coercers = _settable_columns(table)
+    payload = op.payload
+    plan = _row_plan(table, tuple(payload))
     row = filler.copy()
-    clocks: dict[str, str] = {}
-    hlc = op.hlc
-    for name, value in op.payload.items():
-        coerce = coercers.get(name)
-        if coerce is None:
-            continue
-        # Text for a text column, the usual case of an import, needs no conversion.
-        if value is not None and not (coerce is str and type(value) is str):
-            value = coerce(value)
-        row[name] = value
-        clocks[name] = hlc
+    if plan.names:
+        values = plan.pick(payload)
+        if len(plan.names) == 1:
+            values = (values,)
+        if plan.all_text and set(map(type, values)) <= _STR_OR_NONE:
+            # Text for text columns, the usual case, needs no conversion.
+            row.update(zip(plan.names, values, strict=True))
+        else:
+            for name, coerce, value in zip(plan.names, plan.coercers, values, strict=True):
+                if value is not None and not (coerce is str and type(value) is str):
+                    value = coerce(value)
+                row[name] = value
     row["id"] = record_id
     if "event_id" in row:
         row["event_id"] = op.event_id
-    row["field_hlc"] = _clocks_json(clocks, hlc)
+    row["field_hlc"] = _clocks_json_for(plan.names, op.hlc)
     return row
+
+
+_STR_OR_NONE = frozenset({str, type(None)})
+
+
+@dataclass(frozen=True)
+class _RowPlan:
+    """For one table and one set of payload keys: the settable ones and their coercers."""
+
+    names: tuple[str, ...]
+    coercers: tuple[Callable[[Any], Any], ...]
+    pick: Callable[[Mapping[str, Any]], Any]
+    all_text: bool
+
+
+_row_plans: dict[tuple[str, tuple[str, ...]], _RowPlan] = {}
+
+
+def _row_plan(table: Table, keys: tuple[str, ...]) -> _RowPlan:
+    plan = _row_plans.get((table.name, keys))
+    if plan is None:
+        if len(_row_plans) > 256:  # remote puts may name any mix of fields; keep it small
+            _row_plans.clear()
+        coercers = _settable_columns(table)
+        names = tuple(k for k in keys if k in coercers)
+        fns = tuple(coercers[k] for k in names)
+        pick: Callable[[Mapping[str, Any]], Any] = itemgetter(*names) if names else _no_values
+        plan = _RowPlan(names, fns, pick, all(fn is str for fn in fns))
+        _row_plans[(table.name, keys)] = plan
+    return plan
+
+
+def _no_values(payload: Mapping[str, Any]) -> tuple[()]:
+    return ()
+
+
+def _clocks_json_for(names: tuple[str, ...], hlc: str) -> str:
+    """`_clocks_json` of the clocks naming `names`, all at `hlc`, without building the dict."""
+    if not names or not hlc.isascii() or not hlc.isprintable() or '"' in hlc or "\\" in hlc:
+        return _clocks_json(dict.fromkeys(names, hlc), hlc)
+    pieces = _clock_pieces.get(names)
+    if pieces is None:
+        return _clocks_json(dict.fromkeys(names, hlc), hlc)
+    quoted = f'"{hlc}"'
+    return quoted.join(pieces) + quoted + "}"
 
 
 def _clocks_json(clocks: dict[str, str], hlc: str) -> str:
@@ -654,22 +744,26 @@ def _at(op: Op, key: str = "at") -> datetime:
 def _apply_scan(session: Session, op: Op) -> None:
     p = op.payload
     session.execute(
-        insert(Scan).values(
-            op_id=op.op_id,
-            event_id=op.event_id,
-            attendee_id=p.get("attendee_id"),
-            session_id=p.get("session_id"),
-            desk_id=op.desk_id,
-            operator_id=op.operator_id,
-            at=_at(op),
-            direction=str(p.get("direction", "entry")),
-            decision=str(p.get("decision", "invalid")),
-            forced=bool(p.get("forced", False)),
-            reason=str(p.get("reason", ""))[:300],
-            raw=str(p.get("raw", ""))[:300],
-            hlc=op.hlc,
-        )
+        _INSERT_SCAN,
+        {
+            "op_id": op.op_id,
+            "event_id": op.event_id,
+            "attendee_id": p.get("attendee_id"),
+            "session_id": p.get("session_id"),
+            "desk_id": op.desk_id,
+            "operator_id": op.operator_id,
+            "at": _at(op),
+            "direction": str(p.get("direction", "entry")),
+            "decision": str(p.get("decision", "invalid")),
+            "forced": bool(p.get("forced", False)),
+            "reason": str(p.get("reason", ""))[:300],
+            "raw": str(p.get("raw", ""))[:300],
+            "hlc": op.hlc,
+        },
     )
+
+
+_INSERT_SCAN = insert(Scan.__table__)  # type: ignore[arg-type]
 
 
 @applier("scan.void")

@@ -102,12 +102,18 @@ def default_badge_name(given_name: str, family_name: str) -> str:
     return " ".join(p for p in (given_name.strip(), family_name.strip()) if p)
 
 
+_EDITABLE: frozenset[str] = frozenset(EDITABLE_FIELDS)
+
+
 def _validate(fields: Mapping[str, Any]) -> dict[str, Any]:
-    clean: dict[str, Any] = {}
-    for name, value in fields.items():
-        if name not in EDITABLE_FIELDS:
-            raise RegistryError(f"unknown attendee field {name!r}")
-        clean[name] = "" if value is None else str(value).strip()
+    if not _EDITABLE.issuperset(fields):
+        unknown = next(name for name in fields if name not in _EDITABLE)
+        raise RegistryError(f"unknown attendee field {unknown!r}")
+    # One comprehension, text taken as it is: this runs for every row of an import.
+    clean: dict[str, Any] = {
+        name: value.strip() if type(value) is str else "" if value is None else str(value).strip()
+        for name, value in fields.items()
+    }
     if "category" in clean and clean["category"] not in CATEGORIES:
         raise RegistryError(
             f"unknown category {clean['category']!r}; use one of {', '.join(CATEGORIES)}"
@@ -181,23 +187,23 @@ def register_many(
     items: list[tuple[str, Mapping[str, Any]]] = []
     for index, fields in enumerate(people):
         clean = _validate(fields)
-        if not (clean.get("given_name") or clean.get("family_name")):
+        given, family = clean.get("given_name", ""), clean.get("family_name", "")
+        if not (given or family):
             raise RegistryError(f"row {index + 1}: a name is needed")
         clean.setdefault("category", "participant")
         if not clean.get("badge_name"):
-            clean["badge_name"] = default_badge_name(
-                clean.get("given_name", ""), clean.get("family_name", "")
-            )
+            clean["badge_name"] = default_badge_name(given, family)
         # A fresh UUID object is used as it is; parsing its text again cost ~0.1 s per 50,000.
         as_uuid = uuid.UUID(ids[index]) if ids is not None else uuid.uuid4()
         new_id = ids[index] if ids is not None else str(as_uuid)
-        code = ""
-        for attempt in range(64):
-            code = short_code(prefix, as_uuid, attempt)
-            if code not in taken:
-                break
-        else:
-            raise RegistryError("could not find a free short code")
+        code = short_code(prefix, as_uuid)
+        if code in taken:
+            for attempt in range(1, 64):
+                code = short_code(prefix, as_uuid, attempt)
+                if code not in taken:
+                    break
+            else:
+                raise RegistryError("could not find a free short code")
         taken.add(code)
         new_ids.append(new_id)
         items.append(

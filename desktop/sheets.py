@@ -10,11 +10,14 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
+import gc
 import io
 import re
+import threading
 import zipfile
 from collections import Counter
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, Literal
@@ -105,6 +108,35 @@ def safe_for_spreadsheet(value: str) -> str:
     return value
 
 
+_gc_lock = threading.Lock()
+_gc_pauses = 0
+_gc_was_enabled = False
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause Python's cycle collector while a list is read, checked and written.
+
+    An import makes millions of small objects that live until it ends, and the collector
+    kept scanning them: about 1 s of a 50,000-row import. They form no cycles; reference
+    counting still frees everything as usual. Nestable and safe across threads: the
+    collector runs again (if it ran before) when the last pause ends.
+    """
+    global _gc_pauses, _gc_was_enabled
+    with _gc_lock:
+        if _gc_pauses == 0:
+            _gc_was_enabled = gc.isenabled()
+            gc.disable()
+        _gc_pauses += 1
+    try:
+        yield
+    finally:
+        with _gc_lock:
+            _gc_pauses -= 1
+            if _gc_pauses == 0 and _gc_was_enabled:
+                gc.enable()
+
+
 def read_table(
     path: Path,
     *,
@@ -114,6 +146,13 @@ def read_table(
     max_rows: int = MAX_ROWS,
 ) -> Table:
     """Read a CSV or XLSX file and locate its heading row (or use `header_row`, 1-based)."""
+    with gc_paused():
+        return _read_table(path, max_bytes, header_row, sheet, max_rows)
+
+
+def _read_table(
+    path: Path, max_bytes: int, header_row: int | None, sheet: str | None, max_rows: int
+) -> Table:
     name = path.name
     try:
         size = path.stat().st_size
@@ -313,7 +352,7 @@ def _read_csv(path: Path, header_row: int | None, max_rows: int) -> Table:
         for number, record in enumerate(reader, start=1):
             if number > max_rows:
                 raise ImportFileError(f"{name}: more than {max_rows:,} rows")
-            raw.append((number, [cell.strip() for cell in record]))
+            raw.append((number, list(map(str.strip, record))))
     except csv.Error as error:
         raise ImportFileError(f"{name}: row {number + 1} cannot be read as CSV ({error})") from None
     table = _build(name, raw, header_row, "csv", encoding=encoding, delimiter=delimiter)

@@ -186,15 +186,27 @@ def short_code(prefix: str, attendee_id: uuid.UUID, attempt: int = 0) -> str:
     The four characters come from a hash of the id; on a collision the caller retries with
     ``attempt + 1``.
     """
-    canonical = _check_prefix(prefix)
+    # An import makes one per attendee: a prefix is checked once, two characters are looked
+    # up at a time.
+    canonical = _checked_prefixes.get(prefix)
+    if canonical is None:
+        canonical = _check_prefix(prefix)
+        if len(_checked_prefixes) < 64:
+            _checked_prefixes[prefix] = canonical
     if not 0 <= attempt < 2**32:
         raise ValueError(f"attempt must be 0..2**32-1, not {attempt}")
     digest = hashlib.blake2b(
         attendee_id.bytes + attempt.to_bytes(4, "big"), digest_size=8, person=b"EventDesk-code"
     ).digest()
     number = int.from_bytes(digest, "big") >> (64 - 5 * SHORT_CODE_LEN)
+    if SHORT_CODE_LEN == 4:
+        return f"{canonical}-{_CODE_PAIRS[number >> 10]}{_CODE_PAIRS[number & 1023]}"
     chars = [CROCKFORD[(number >> (5 * i)) & 31] for i in reversed(range(SHORT_CODE_LEN))]
     return f"{canonical}-{''.join(chars)}"
+
+
+_checked_prefixes: dict[str, str] = {}
+_CODE_PAIRS = [first + second for first in CROCKFORD for second in CROCKFORD]
 
 
 def split_short_code(text: str) -> tuple[str, str, bool] | None:

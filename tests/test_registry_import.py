@@ -156,6 +156,46 @@ def test_reimporting_the_same_file_changes_nothing(tmp_path: Path, demo_store: S
     assert operation_count(demo_store) == ops
 
 
+@pytest.mark.parametrize("suffix", ["csv", "xlsx"])
+def test_reimporting_titles_reports_no_change(
+    tmp_path: Path, demo_store: Store, suffix: str
+) -> None:
+    # Titles are stored in their usual spelling ("mr." -> "Mr", "atty" -> "Atty."); reading
+    # the same cells again must give the same spelling, not a change to report.
+    headings = ["Title", "Given name", "Family name", "Country", "E-mail", "Full name"]
+    rows = [
+        ["Mr", "Ramon", "Reyes", "Philippines", "ramon@dap.edu.ph", ""],
+        ["Dr", "Lina", "Tan", "Singapore", "lina@psd.gov.sg", ""],
+        ["Atty.", "Jose", "Santos", "Philippines", "jose@dap.edu.ph", ""],
+        ["mr.", "Anan", "Chai", "Thailand", "anan@ftpi.or.th", ""],
+        ["atty", "Rosa", "Lim", "Philippines", "rosa@dap.edu.ph", ""],
+        ["", "", "", "Malaysia", "aziz@mpc.gov.my", "Mr. Aziz Hamid"],
+        ["", "", "", "Japan", "ken@jpc.or.jp", "Prof Ken Sato"],
+    ]
+    path = write_csv(tmp_path / "titles.csv", rows, headings)
+    if suffix == "xlsx":
+        workbook = openpyxl.Workbook()
+        sheet = workbook.active
+        assert sheet is not None
+        for cells in [headings, *rows]:
+            sheet.append(cells)
+        path = tmp_path / "titles.xlsx"
+        workbook.save(path)
+    first = import_file(demo_store, path)
+    assert first.result is not None and len(first.result.created) == len(rows)
+    stored = people(demo_store)
+    titles = [stored[row[4]].honorific for row in rows]
+    assert titles == ["Mr", "Dr", "Atty.", "Mr", "Atty.", "Mr", "Prof."]
+    state, ops = digest(demo_store), operation_count(demo_store)
+    again = import_file(demo_store, path)
+    assert again.result is not None
+    assert [u.changes for u in again.plan.updates] == []
+    assert (len(again.plan.new), len(again.plan.unchanged)) == (0, len(rows))
+    assert again.result.updated == [] and not again.result.written
+    assert digest(demo_store) == state
+    assert operation_count(demo_store) == ops
+
+
 def test_updates_write_only_the_changed_fields(tmp_path: Path, demo_store: Store) -> None:
     path = write_csv(tmp_path / "list.csv", PEOPLE[:3])
     import_file(demo_store, path)

@@ -649,3 +649,64 @@ def test_hub_url_settings_and_masking(stores: dict[str, Store]) -> None:
     assert "pw" not in sync.mask_url("postgresql://h/db?user=u&password=pw")
     assert sync.hub_label(url) == "10.0.0.5:6543/hub"
     assert sync.hub_label("postgresql://u@[::1]/db") == "[::1]:5432/db"
+
+
+@pytest.mark.parametrize("batch", [1, 2, 3, 7])
+def test_tiny_batches_move_everything_both_ways(
+    hub: Hub, stores: dict[str, Store], batch: int
+) -> None:
+    # Pushing overlaps sending one batch with reading the next: every size must still send
+    # each operation once, and the pulling desk must end up with the same state.
+    a, b = stores["a"], stores["b"]
+    event_id = organiser(a)
+    record_scans(a, 9)
+    count = len(op_ids(a))
+    pushed = sync.sync_once(a, hub.desk("a"), batch_size=batch)
+    assert pushed.ok and pushed.pushed == count
+    assert waiting(a) == 0
+    pulled = sync.sync_once(b, hub.desk("b"), batch_size=batch, event_ids=[event_id])
+    assert pulled.ok and pulled.applied == count
+    assert fingerprint(a) == fingerprint(b)
+    assert sync.sync_once(a, hub.desk("a-again"), batch_size=batch).pushed == 0
+
+
+def test_operations_sharing_a_clock_across_a_batch_edge_are_each_sent_once(
+    hub: Hub, stores: dict[str, Store]
+) -> None:
+    a = stores["a"]
+    organiser(a)
+    record_scans(a, 6)
+    with a.begin() as session:
+        rows = session.execute(select(Operation.op_id, Operation.hlc).order_by(Operation.hlc)).all()
+        tied = rows[3].hlc
+        for row in rows[4:8]:
+            session.execute(
+                Operation.__table__.update().where(Operation.op_id == row.op_id).values(hlc=tied)
+            )
+    count = len(op_ids(a))
+    for batch in (2, 3, 4):
+        with a.begin() as session:
+            session.execute(Operation.__table__.update().values(pushed=False))
+        report = sync.sync_once(a, hub.desk(f"a{batch}"), batch_size=batch)
+        assert report.ok and report.pushed == count, (batch, report)
+        assert waiting(a) == 0
+
+
+def test_stored_text_the_hub_refuses_is_named_and_the_connection_goes_on(hub: Hub) -> None:
+    from desktop.opwire import OpShapeError, StoredJson
+
+    good = {
+        "op_id": "0190a0b0-0000-7000-8000-000000000001",
+        "event_id": "e",
+        "desk_id": "d",
+        "hlc": "1724800000000-0000-d",
+        "kind": "scan",
+        "payload": StoredJson('{"a": 1}'),
+        "operator_id": None,
+    }
+    bad = dict(good, op_id="0190a0b0-0000-7000-8000-000000000002", payload=StoredJson("{abc}"))
+    with HubClient(hub.desk("x")) as client:
+        with pytest.raises(OpShapeError):
+            client.push([good, bad])
+        assert client.push([good]) == 1
+        assert client.pull("e", 0, 10)[0][1]["payload"] == {"a": 1}

@@ -174,7 +174,9 @@ class MainWindow(QMainWindow):
             self.event_title.setText(summary.name)
             where = ", ".join(p for p in (summary.venue, summary.city) if p)
             self.event_subtitle.setText(f"{summary.dates_text}  ·  {where}")
-            self.status_event.setText(f"Event: {summary.name[:48]}")
+            name = summary.name if len(summary.name) <= 48 else summary.name[:47].rstrip() + "…"
+            self.status_event.setText(f"Event: {name}")
+            self.status_event.setToolTip(summary.name)
         self.status_desk.setText(f"Desk: {desk_name}")
         self.status_operator.setText(f"Operator: {operator or 'not signed in'}")
         if self.page("sync") is None or not self.status_sync.text():

@@ -326,3 +326,49 @@ def test_office_paper_prints_the_badge_at_true_size(
     assert abs(sides[0] - mm_to_px(54.0, 203)) < mm_to_px(1.5, 203)
     assert abs(sides[1] - mm_to_px(85.6, 203)) < mm_to_px(1.5, 203)
     assert _tokens(demo, out, tmp_path) == [(uuid.UUID(_person(demo, "OI-AA88").id), 0)]
+
+
+def test_the_certificates_area_prints_through_cups_and_the_printed_codes_verify(
+    qtbot: QtBot, queue: CupsPdfQueue, demo: Store, tmp_path: Path
+) -> None:
+    from desktop import certificates
+    from desktop.ui.qt_certificates import CertificatesPage
+
+    people = {"OI-2D6Y": "Reza AHMADI (رضا احمدی)", "OI-4X9P": "ĐẶNG Minh Ngọc"}
+    ids = [_person(demo, code).id for code in people]
+    with demo.begin() as session:
+        ctx = desk.context(session)
+        for attendee_id in ids:
+            certificates.set_override(session, ctx, attendee_id, True, "Signed the paper sheet")
+    page = CertificatesPage(demo)
+    qtbot.addWidget(page)
+    page.resize(1300, 860)
+    page.show()
+    qtbot.waitUntil(lambda: page.model.rowCount() == 130, timeout=20_000)
+    page.output = str(tmp_path / "out")
+    with qtbot.waitSignal(page.generated, timeout=60_000) as generated:
+        qtbot.mouseClick(page.generate_button, Qt.MouseButton.LeftButton)
+    assert len(generated.args[0].batch.records) == 2
+    qtbot.waitUntil(lambda: not active_tasks(), timeout=30_000)
+    page.printer_combo.setCurrentIndex(page.printer_combo.findData(queue.name))
+    known = queue.pdfs()
+    with qtbot.waitSignal(page.printed, timeout=90_000) as printed:
+        qtbot.mouseClick(page.print_button, Qt.MouseButton.LeftButton)
+    assert printed.args[0] == 2
+    out = queue.wait_for_pdf(known, title_has="EventDesk certificates")
+    assert pdf_title(out) == "EventDesk certificates 1-2 of 2"
+    pages = pypdf.PdfReader(out).pages
+    assert len(pages) == 2
+    # A4: the landscape certificate comes out turned onto the paper, filling it.
+    size = sorted((float(pages[0].mediabox.width), float(pages[0].mediabox.height)))
+    assert abs(size[0] - 595) < 2 and abs(size[1] - 842) < 2
+    # The QR code on each printed certificate is read back and checked like a visitor would.
+    verdicts = []
+    with demo.begin() as session:
+        for png in pdf_to_pngs(out, tmp_path, dpi=200, gray=True):
+            [barcode] = decode_qr(png)
+            verdicts.append(certificates.verify(session, DEMO_EVENT_ID, barcode.text))
+    assert all(v.genuine for v in verdicts)
+    assert sorted(v.name for v in verdicts) == sorted(people.values())
+    assert "sent to the printer" in page.notice.text()
+    qtbot.waitUntil(lambda: not active_tasks(), timeout=10_000)
