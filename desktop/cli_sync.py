@@ -67,6 +67,12 @@ def add_commands(sub: Any) -> None:
     source.add_argument("--kit", metavar="FILE", help="a desk kit file")
     join.add_argument("--event", metavar="ID", help="which event, when the hub holds several")
     join.add_argument(
+        "--desk-name",
+        metavar="NAME",
+        help="what other desks and reports call this desk, e.g. the name of its hub login "
+        "(default: Desk <computer name>)",
+    )
+    join.add_argument(
         "--no-signing-key",
         action="store_true",
         help="do not take the kit's signing key (no passphrase asked)",
@@ -252,7 +258,7 @@ def cmd_join(args: argparse.Namespace) -> int:
     store = store_for(args)
     try:
         if args.hub:
-            result = deskkit.join_from_hub(store, args.hub, args.event)
+            result = deskkit.join_from_hub(store, args.hub, args.event, desk_name=args.desk_name)
         else:
             path = Path(args.kit).expanduser()
             info = deskkit.kit_info(path)
@@ -262,7 +268,9 @@ def cmd_join(args: argparse.Namespace) -> int:
                     "Passphrase of the kit's signing key (empty: leave the key out): ",
                     confirm=False,
                 )
-            result = deskkit.join_from_kit(store, path, passphrase or None)
+            result = deskkit.join_from_kit(
+                store, path, passphrase or None, desk_name=args.desk_name
+            )
     finally:
         store.close()
     if args.json:

@@ -406,7 +406,9 @@ def kit_info(path: Path) -> KitInfo:
     return read_kit(path).info
 
 
-def join_from_kit(store: Store, path: Path, passphrase: str | None = None) -> JoinResult:
+def join_from_kit(
+    store: Store, path: Path, passphrase: str | None = None, *, desk_name: str | None = None
+) -> JoinResult:
     """Join the kit's event: apply its operations, open the event, save the signing key.
 
     The signing key is taken only with its ``passphrase`` (without, the desk can still check
@@ -446,7 +448,7 @@ def join_from_kit(store: Store, path: Path, passphrase: str | None = None) -> Jo
             raise KitError(f"{path.name} does not hold the event itself")
         if {str(k): str(v) for k, v in (event.public_keys or {}).items()} != info.public_keys:
             warnings.append("the event's public keys here differ from the kit's (a newer key?)")
-        _settle_in(session, info.event_id)
+        _settle_in(session, info.event_id, desk_name)
         if key is not None and key_path is not None:
             # Inside the transaction: if the key cannot be written, nothing of the join stays.
             save_private_key(key_path, key)
@@ -461,11 +463,20 @@ def join_from_kit(store: Store, path: Path, passphrase: str | None = None) -> Jo
     )
 
 
-def _settle_in(session: Session, event_id: str) -> None:
+def _settle_in(session: Session, event_id: str, desk_name: str | None = None) -> None:
     """Open the event here and name this desk in it (a change the other desks receive)."""
+    if desk_name is not None:
+        desk.set_setting(session, "desk_name", _clean_desk_name(desk_name))
     desk.open_event(session, event_id)
     ctx = desk.context(session)
     events.put_desk(session, ctx, desk.desk_name(session))
+
+
+def _clean_desk_name(name: str) -> str:
+    clean = " ".join(name.split())[:60]
+    if not clean:
+        raise KitError("a desk name needs at least one letter or digit")
+    return clean
 
 
 # --- joining from the hub -----------------------------------------------------------------
@@ -504,13 +515,22 @@ def choose_event(found: Sequence[HubEvent], event_id: str | None) -> HubEvent:
 
 
 def join_from_hub(
-    store: Store, url: str, event_id: str | None = None, *, batch_size: int = sync.BATCH
+    store: Store,
+    url: str,
+    event_id: str | None = None,
+    *,
+    batch_size: int = sync.BATCH,
+    desk_name: str | None = None,
 ) -> JoinResult:
     """Remember the hub, pull everything of the event, open it, name this desk in it.
 
+    ``desk_name`` (e.g. the name its hub login was made for) is what arrivals and reports
+    show for this desk; without it the desk keeps its own ("Desk <computer name>").
     A join cut short keeps what it received (the next sync goes on from there), and says why
     in a KitError.
     """
+    if desk_name is not None:
+        desk_name = _clean_desk_name(desk_name)
     url = sync.check_hub_url(url)
     chosen = choose_event(hub_events(url), event_id)
     with store.begin() as session:
@@ -522,7 +542,7 @@ def join_from_hub(
         event = session.get(Event, chosen.event_id)
         if event is None:
             raise KitError(f"the hub holds no record of event {chosen.event_id} itself")
-        _settle_in(session, chosen.event_id)
+        _settle_in(session, chosen.event_id, desk_name)
         name = event.name
     # Send this desk's name at once, so the other desks see who joined.
     after = sync.sync_once(store, url, event_ids=[chosen.event_id], batch_size=batch_size)

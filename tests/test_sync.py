@@ -29,6 +29,7 @@ from sqlalchemy import func, select
 from tcpproxy import TcpProxy
 
 from desktop import desk, deskkit, digest, journal, registry, sync
+from desktop.attendance import desk_names
 from desktop.demo import create_demo
 from desktop.hub import HubClient, create_desk_login, init_hub
 from desktop.models import Attendee, Operation, SyncCursor
@@ -710,3 +711,23 @@ def test_stored_text_the_hub_refuses_is_named_and_the_connection_goes_on(hub: Hu
             client.push([good, bad])
         assert client.push([good]) == 1
         assert client.pull("e", 0, 10)[0][1]["payload"] == {"a": 1}
+
+
+def test_a_desk_joins_under_the_name_given_and_the_others_show_it(
+    hub: Hub, stores: dict[str, Store]
+) -> None:
+    a, b = stores["a"], stores["b"]
+    event_id = organiser(a)
+    a_url = hub.desk("a")
+    assert sync.sync_once(a, a_url).ok
+    deskkit.join_from_hub(b, hub.desk("b"), desk_name="  Entrance   2 ")
+    with b.begin() as session:
+        assert desk.desk_name(session) == "Entrance 2"
+        b_id = desk.desk_id(session)
+    record_scans(b, 1)
+    assert sync.sync_once(b, hub.desk("b-again")).ok
+    assert sync.sync_once(a, a_url).ok
+    with a.begin() as session:
+        assert desk_names(session, [b_id]) == {b_id: "Entrance 2"}
+    with pytest.raises(deskkit.KitError, match="desk name"):
+        deskkit.join_from_hub(stores["c"], hub.desk("c"), event_id, desk_name="   ")

@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop import deskkit, digest, sync
+from desktop import desk, deskkit, digest, sync
 from desktop.hub import HubClient
 from desktop.store import Store
 from desktop.ui.qt_theme import GREEN, MUTED, RED
@@ -412,8 +412,15 @@ class SyncPage(QWidget):
         grid.addWidget(self.import_ops_button, 0, 1)
         grid.addWidget(self.export_kit_button, 1, 0)
         grid.addWidget(self.with_key_check, 1, 1)
-        grid.addWidget(self.join_kit_button, 2, 0)
-        grid.addWidget(self.join_hub_button, 2, 1)
+        grid.addWidget(self.join_kit_button, 3, 0)
+        grid.addWidget(self.join_hub_button, 3, 1)
+        # The name other desks show in arrival details and reports once this desk joins.
+        self.desk_name_field = QLineEdit(placeholderText="e.g. Entrance 2")
+        self.desk_name_field.setMaxLength(60)
+        with self.store.begin() as session:
+            self.desk_name_field.setText(desk.desk_name(session))
+        grid.addWidget(QLabel("This desk's name when it joins:"), 2, 0)
+        grid.addWidget(self.desk_name_field, 2, 1)
         box.addLayout(grid)
         self.message_label = QLabel()
         self.message_label.setWordWrap(True)
@@ -634,6 +641,7 @@ class SyncPage(QWidget):
                 self.store,
                 path,
                 passphrase,
+                desk_name=self._joining_name(),
                 on_result=shown,
                 on_error=self._on_task_error,
                 pool=writer_pool(),
@@ -660,6 +668,10 @@ class SyncPage(QWidget):
 
         choose_file(self, "Join from a desk kit", False, KIT_FILTER, chosen)
 
+    def _joining_name(self) -> str | None:
+        """The desk name typed for the join; None (keep this desk's own) when left empty."""
+        return " ".join(self.desk_name_field.text().split()) or None
+
     def _on_join_hub_button_clicked(self) -> None:
         typed = self.hub_field.text().strip()
 
@@ -679,6 +691,7 @@ class SyncPage(QWidget):
                 self.store,
                 url,
                 event.event_id,
+                desk_name=self._joining_name(),
                 on_result=shown,
                 on_error=self._on_task_error,
             )

@@ -268,6 +268,9 @@ def test_a_new_desk_joins_from_the_hub_on_the_page(
         qtbot.addWidget(page)
         url = login(hub, "new")
         qtbot.keyClicks(page.hub_field, url)
+        assert page.desk_name_field.text().startswith("Desk ")  # this desk's own, to change
+        page.desk_name_field.clear()
+        qtbot.keyClicks(page.desk_name_field, "Entrance 2")
         qtbot.mouseClick(page.join_hub_button, Qt.MouseButton.LeftButton)
         qtbot.waitUntil(lambda: "Joined" in page.message_label.text(), timeout=WAIT_MS)
         assert "Conference on Open Innovation" in page.message_label.text()
@@ -277,6 +280,7 @@ def test_a_new_desk_joins_from_the_hub_on_the_page(
             assert (
                 len(registry.list_attendees(session, desk.current_event_id(session) or "")) == 130
             )
+            assert desk.desk_name(session) == "Entrance 2"
             ours = digest.state_digest(session)["tables"]["attendees"]
             theirs = digest.state_digest(organiser)["tables"]["attendees"]
             assert ours == theirs
