@@ -150,14 +150,7 @@ def select_attendees(session: Session, event_id: str, flt: BadgeFilter) -> list[
 
 def resolve_refs(session: Session, event_id: str, refs: Iterable[str]) -> list[str]:
     """Attendee ids for short codes or ids; raises BadgeError naming the unknown ones."""
-    ids: list[str] = []
-    unknown: list[str] = []
-    for ref in refs:
-        info = registry.get(session, event_id, ref)
-        if info is None:
-            unknown.append(ref)
-        else:
-            ids.append(info.id)
+    ids, unknown = registry.ids_for_refs(session, event_id, refs)
     if unknown:
         raise BadgeError(f"no attendee with code or id {', '.join(unknown)} in this event")
     return ids

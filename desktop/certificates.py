@@ -1259,14 +1259,7 @@ def attendee_by_ref(session: Session, event_id: str, refs: Iterable[str]) -> lis
     """Attendee ids for short codes or ids; raises CertificateError naming the unknown ones."""
     from desktop import registry
 
-    ids: list[str] = []
-    unknown: list[str] = []
-    for ref in refs:
-        info = registry.get(session, event_id, ref)
-        if info is None:
-            unknown.append(ref)
-        else:
-            ids.append(info.id)
+    ids, unknown = registry.ids_for_refs(session, event_id, refs)
     if unknown:
         raise CertificateError(f"no attendee with code or id {', '.join(unknown)} in this event")
     return ids

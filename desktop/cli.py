@@ -157,9 +157,7 @@ def cmd_attendees(args: argparse.Namespace) -> int:
     store = store_for(args)
     try:
         with store.begin() as session:
-            event_id = desk.current_event_id(session)
-            if event_id is None:
-                raise desk.NoEventError("no event yet: run `eventdesk demo` first")
+            event_id = desk.required_event(session).id
             people = registry.list_attendees(session, event_id, args.search)
     finally:
         store.close()

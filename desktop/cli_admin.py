@@ -25,7 +25,6 @@ from desktop import audit, backup, desk, keys, operators, permissions, privacy
 from desktop.cli import EXIT_OK, CommandError, command, data_dir, print_json, store_for
 from desktop.events import key_path
 from desktop.journal import DeskContext
-from desktop.models import Event
 from desktop.store import DB_NAME
 
 _MINE = (
@@ -338,11 +337,9 @@ def cmd_keys(args: argparse.Namespace) -> int:
     store = store_for(args, create=False)
     try:
         with store.begin() as session:
-            event_id = desk.current_event_id(session)
-            if event_id is None:
-                raise desk.NoEventError("no event yet: run `eventdesk demo` first")
-            event = session.get(Event, event_id)
-            public = dict((event.public_keys or {}) if event else {})
+            event = desk.required_event(session)
+            event_id = event.id
+            public = dict(event.public_keys or {})
     finally:
         store.close()
     if args.keys_command == "export":

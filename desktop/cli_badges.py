@@ -7,8 +7,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.orm import Session
-
 from desktop import badges, desk
 from desktop.badgetokens import BadgeTokenError
 from desktop.cli import EXIT_OK, CommandError, command, print_json, store_for
@@ -16,7 +14,7 @@ from desktop.countries import resolve_country
 from desktop.events import event_zone, utc_to_local
 from desktop.keys import KeyFileError
 from desktop.layout import LayoutError
-from desktop.models import CATEGORIES, CATEGORY_LABELS, Event
+from desktop.models import CATEGORIES, CATEGORY_LABELS
 from desktop.permissions import PermissionDenied, as_owner
 
 
@@ -99,15 +97,6 @@ def _categories(values: list[str]) -> tuple[str, ...]:
     return tuple(keys)
 
 
-def _event(session: Session) -> Event:
-    event_id = desk.current_event_id(session)
-    if event_id is None:
-        raise desk.NoEventError("no event yet: run `eventdesk demo` first")
-    event = session.get(Event, event_id)
-    assert event is not None
-    return event
-
-
 @command("badges")
 def cmd_badges(args: argparse.Namespace) -> int:
     if args.list_layouts:
@@ -124,7 +113,7 @@ def cmd_badges(args: argparse.Namespace) -> int:
     store = store_for(args, create=False)
     try:
         with store.begin() as session:
-            event = _event(session)
+            event = desk.required_event(session)
             refs = _split(args.ids)
             flt = badges.BadgeFilter(
                 countries=_countries(args.country),
@@ -212,7 +201,7 @@ def _show_log(args: argparse.Namespace) -> int:
     store = store_for(args, create=False)
     try:
         with store.begin() as session:
-            event = _event(session)
+            event = desk.required_event(session)
             entries = badges.print_log(session, event.id)
             zone = event_zone(event)
     finally:

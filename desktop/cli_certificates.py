@@ -14,7 +14,6 @@ from desktop.certificates import CertificateError, Settings
 from desktop.cli import EXIT_FAILED, EXIT_OK, CommandError, command, print_json, store_for
 from desktop.keys import KeyFileError
 from desktop.layout import LayoutError
-from desktop.models import Event
 from desktop.permissions import as_owner
 
 ACTIONS = ("verify", "revoke", "override", "rules")
@@ -60,15 +59,6 @@ def add_commands(sub: Any) -> None:
     parser.add_argument("--json", action="store_true")
 
 
-def _event(session: Session) -> Event:
-    event_id = desk.current_event_id(session)
-    if event_id is None:
-        raise desk.NoEventError("no event yet: run `eventdesk demo` first")
-    event = session.get(Event, event_id)
-    assert event is not None
-    return event
-
-
 @command("certificates")
 def cmd_certificates(args: argparse.Namespace) -> int:
     try:
@@ -96,7 +86,7 @@ def _dry_run(args: argparse.Namespace) -> int:
     store = store_for(args, create=False)
     try:
         with store.begin() as session:
-            event = _event(session)
+            event = desk.required_event(session)
             standings = certificates.eligibility(session, event.id, _refs(session, event.id, args))
     finally:
         store.close()
@@ -127,7 +117,7 @@ def _issue(args: argparse.Namespace) -> int:
     store = store_for(args, create=False)
     try:
         with store.begin() as session:
-            event = _event(session)
+            event = desk.required_event(session)
             ids = _refs(session, event.id, args)
             ctx = as_owner(desk.context(session))
             batch = certificates.issue(
@@ -198,7 +188,7 @@ def _verify(args: argparse.Namespace) -> int:
     store = store_for(args, create=False)
     try:
         with store.begin() as session:
-            verdict = certificates.verify(session, _event(session).id, text)
+            verdict = certificates.verify(session, desk.required_event(session).id, text)
     finally:
         store.close()
     if args.json:
@@ -218,7 +208,7 @@ def _revoke(args: argparse.Namespace) -> int:
     store = store_for(args, create=False)
     try:
         with store.begin() as session:
-            _event(session)
+            desk.required_event(session)
             certificates.revoke(session, as_owner(desk.context(session)), args.target, args.reason)
     finally:
         store.close()
@@ -234,7 +224,7 @@ def _override(args: argparse.Namespace) -> int:
     store = store_for(args, create=False)
     try:
         with store.begin() as session:
-            event = _event(session)
+            event = desk.required_event(session)
             attendee_id = certificates.attendee_by_ref(session, event.id, [args.target])[0]
             eligible = {"yes": True, "no": False, "clear": None}[args.decision]
             ctx = as_owner(desk.context(session))
@@ -261,7 +251,7 @@ def _rules(args: argparse.Namespace) -> int:
     store = store_for(args, create=False)
     try:
         with store.begin() as session:
-            event = _event(session)
+            event = desk.required_event(session)
             settings = certificates.load_settings(session, event.id)
             if wanted:
                 fields = settings.to_fields()

@@ -6,14 +6,11 @@ import argparse
 import sys
 from typing import Any
 
-from sqlalchemy.orm import Session
-
 from desktop import attendance, checkin, clock, desk, permissions, registry
 from desktop.badgetokens import BadgeTokenError, token_for
 from desktop.cli import EXIT_OK, CommandError, command, print_json, store_for
 from desktop.events import event_zone, list_sessions, utc_to_local
 from desktop.keys import KeyFileError
-from desktop.models import Event
 
 
 def add_commands(sub: Any) -> None:
@@ -51,15 +48,6 @@ def add_commands(sub: Any) -> None:
     token.add_argument("ref", metavar="REF", help="the attendee's short code or id")
 
 
-def _event(session: Session) -> Event:
-    event_id = desk.current_event_id(session)
-    if event_id is None:
-        raise desk.NoEventError("no event yet: run `eventdesk demo` first")
-    event = session.get(Event, event_id)
-    assert event is not None
-    return event
-
-
 def _read_image(path: str) -> str:
     # Loaded here: zxing-cpp and Pillow are needed by this one option only.
     from desktop import camerascan
@@ -92,7 +80,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
     store = store_for(args, create=False)
     try:
         with store.begin() as session:
-            event = _event(session)
+            event = desk.required_event(session)
             if mode.session_id and not any(
                 s.id == mode.session_id for s in list_sessions(session, event.id)
             ):
@@ -134,7 +122,7 @@ def cmd_sessions(args: argparse.Namespace) -> int:
     store = store_for(args, create=False)
     try:
         with store.begin() as session:
-            event = _event(session)
+            event = desk.required_event(session)
             programme = list_sessions(session, event.id)
             counts = attendance.session_counts(session, event.id)
     finally:
@@ -171,7 +159,7 @@ def cmd_token(args: argparse.Namespace) -> int:
     store = store_for(args, create=False)
     try:
         with store.begin() as session:
-            event = _event(session)
+            event = desk.required_event(session)
             person = registry.get(session, event.id, args.ref)
             if person is None:
                 raise CommandError(f"no attendee {args.ref!r}; see `eventdesk attendees`")

@@ -88,9 +88,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         try:
             # A read-only snapshot: a long report does not hold up scans at this desk.
             with reading(store) as session:
-                event_id = desk.current_event_id(session)
-                if event_id is None:
-                    raise desk.NoEventError("no event yet: run `eventdesk demo` first")
+                event_id = desk.required_event(session).id
                 # A command typed at this folder is its owner's doing, not the app's operator's.
                 ctx = permissions.as_owner(desk.context(session))
                 if out.suffix.lower() == ".pdf":

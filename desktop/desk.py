@@ -64,6 +64,15 @@ def current_event_id(session: Session) -> str | None:
     return first
 
 
+def required_event(session: Session) -> Event:
+    """The event this desk has open; NoEventError, saying what to do, when it has none."""
+    event_id = current_event_id(session)
+    event = session.get(Event, event_id) if event_id is not None else None
+    if event is None:
+        raise NoEventError("no event yet: run `eventdesk demo` first")
+    return event
+
+
 def open_event(session: Session, event_id: str) -> None:
     """Make ``event_id`` the event this desk works on."""
     set_setting(session, "event_id", event_id)

@@ -206,23 +206,25 @@ def apply(session: Session, op: Op, *, local: bool = False) -> bool:
     fn = APPLIERS.get(op.kind)
     if fn is None:
         raise JournalError(f"unknown operation kind {op.kind!r}")
-    session.execute(
-        _INSERT_OP,
-        {
-            "op_id": op.op_id,
-            "event_id": op.event_id,
-            "desk_id": op.desk_id,
-            "hlc": op.hlc,
-            "kind": op.kind,
-            "payload": op.payload,
-            "operator_id": op.operator_id,
-            "local": local,
-            "pushed": False,
-            "applied_at": utcnow(),
-        },
-    )
+    session.execute(_INSERT_OP, _operation_row(op, local, utcnow()))
     fn(session, op)
     return True
+
+
+def _operation_row(op: Op, local: bool, applied_at: datetime) -> dict[str, Any]:
+    """The journal's row of one operation, as the operations table takes it."""
+    return {
+        "op_id": op.op_id,
+        "event_id": op.event_id,
+        "desk_id": op.desk_id,
+        "hlc": op.hlc,
+        "kind": op.kind,
+        "payload": op.payload,
+        "operator_id": op.operator_id,
+        "local": local,
+        "pushed": False,
+        "applied_at": applied_at,
+    }
 
 
 # Built once: one operation at a time (a scan) should not pay for building statements.
@@ -285,21 +287,7 @@ def _apply_fresh(
         return
     now = utcnow()
     ops_table: Table = Operation.__table__  # type: ignore[assignment]
-    rows: list[dict[str, Any]] = [
-        {
-            "op_id": op.op_id,
-            "event_id": op.event_id,
-            "desk_id": op.desk_id,
-            "hlc": op.hlc,
-            "kind": op.kind,
-            "payload": op.payload,
-            "operator_id": op.operator_id,
-            "local": local,
-            "pushed": False,
-            "applied_at": now,
-        }
-        for op in fresh
-    ]
+    rows = [_operation_row(op, local, now) for op in fresh]
     ready: tuple[str, ...] = ()
     encode = ops_table.c.payload.type.bind_processor(session.connection().dialect)
     if payload_texts and encode is not None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -283,6 +283,21 @@ def get(session: Session, event_id: str, ref: str) -> AttendeeInfo | None:
         select(Attendee).where(Attendee.event_id == event_id, Attendee.short_code == code)
     ).first()
     return AttendeeInfo.of(row) if row is not None else None
+
+
+def ids_for_refs(
+    session: Session, event_id: str, refs: Iterable[str]
+) -> tuple[list[str], list[str]]:
+    """Attendee ids for short codes or ids, in order; and the refs that match nobody."""
+    ids: list[str] = []
+    unknown: list[str] = []
+    for ref in refs:
+        info = get(session, event_id, ref)
+        if info is None:
+            unknown.append(ref)
+        else:
+            ids.append(info.id)
+    return ids, unknown
 
 
 def list_attendees(

@@ -71,7 +71,7 @@ from desktop.ui.qt_printing import (
     print_pool,
     run_badge_job,
 )
-from desktop.ui.qt_theme import AMBER, BLUE, GREEN, MUTED, RED
+from desktop.ui.qt_theme import AMBER, BLUE, GREEN, MUTED, RED, show_notice
 from desktop.ui.qt_worker import CancelToken, TaskHandle, run_task, writer_pool
 
 ModelIndex = QModelIndex | QPersistentModelIndex
@@ -913,18 +913,7 @@ class BadgesPage(QWidget):
 
     def say(self, text: str, tone: str = "info") -> None:
         """Show a message above the lists: info, ok, warn or error."""
-        colours = {
-            "info": ("#e8f0fb", BLUE),
-            "ok": ("#e6f4ea", GREEN),
-            "warn": ("#fff4e0", AMBER),
-            "error": ("#fdeceb", RED),
-        }
-        background, ink = colours.get(tone, colours["info"])
-        self.notice.setStyleSheet(
-            f"background: {background}; color: {ink}; border: 1px solid {ink};"
-        )
-        self.notice.setText(text)
-        self.notice.show()
+        show_notice(self.notice, text, tone)
 
     def start_job(self, job: BadgeJob, *, batch: bool = False) -> TaskHandle | None:
         """Hand a job to the print thread; silent, to the configured printer."""

@@ -15,12 +15,10 @@ first opened, so a desk that never uses a camera never loads it.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
-import shiboken6
 from PySide6.QtCore import QCoreApplication, QSize, Qt, QThreadPool, QTimer, Signal
 from PySide6.QtGui import QImage
 from PySide6.QtMultimedia import (
@@ -46,7 +44,7 @@ from PySide6.QtWidgets import (
 from desktop import camerascan
 from desktop.camerascan import HINTS, Advisor, Deduper, FrameReading, LumaFrame
 from desktop.ui.qt_theme import GREEN, MUTED, RED
-from desktop.ui.qt_worker import run_task
+from desktop.ui.qt_worker import run_task, serial_pool
 
 NO_CAMERA = (
     "No camera found on this computer. Plug one in (it is picked up at once), or scan "
@@ -64,24 +62,10 @@ READ = "Badge read."
 
 # --- the camera thread -----------------------------------------------------------------------
 
-_pool_lock = threading.Lock()
-_pool: QThreadPool | None = None
-
 
 def camera_pool() -> QThreadPool:
     """The single thread frames are read on: never the GUI thread, never the writer."""
-    global _pool
-    with _pool_lock:
-        if _pool is None or not shiboken6.isValid(_pool):
-            pool = QThreadPool()
-            pool.setObjectName("eventdesk-camera")
-            pool.setMaxThreadCount(1)
-            app = QCoreApplication.instance()
-            if app is not None:
-                pool.moveToThread(app.thread())
-                pool.setParent(app)
-            _pool = pool
-        return _pool
+    return serial_pool("camera")
 
 
 def frame_to_luma(frame: QVideoFrame | QImage) -> LumaFrame | None:

@@ -65,7 +65,7 @@ from desktop.ui.qt_printing import (
     print_pool,
 )
 from desktop.ui.qt_scancard import Look, ResultCard
-from desktop.ui.qt_theme import AMBER, BLUE, GREEN, MUTED, RED
+from desktop.ui.qt_theme import AMBER, BLUE, GREEN, MUTED, RED, show_notice
 from desktop.ui.qt_worker import CancelToken, TaskCancelled, TaskHandle, run_task, writer_pool
 
 PREVIEW_SIZE = QSize(520, 370)
@@ -813,18 +813,7 @@ class CertificatesPage(QWidget):
 
     def say(self, text: str, tone: str = "info") -> None:
         """Show a message above the tabs: info, ok, warn or error."""
-        colours = {
-            "info": ("#e8f0fb", BLUE),
-            "ok": ("#e6f4ea", GREEN),
-            "warn": ("#fff4e0", AMBER),
-            "error": ("#fdeceb", RED),
-        }
-        background, ink = colours.get(tone, colours["info"])
-        self.notice.setStyleSheet(
-            f"background: {background}; color: {ink}; border: 1px solid {ink};"
-        )
-        self.notice.setText(text)
-        self.notice.show()
+        show_notice(self.notice, text, tone)
 
     def _context(self) -> DeskContext:
         with self.store.begin() as session:

@@ -16,13 +16,11 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import io
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 
-import shiboken6
 from PySide6.QtCore import (
     QBuffer,
     QByteArray,
@@ -43,7 +41,7 @@ from desktop.badges import BadgeFilter, PrinterSettings
 from desktop.journal import DeskContext
 from desktop.layout import load_layout
 from desktop.store import Store
-from desktop.ui.qt_worker import CancelToken
+from desktop.ui.qt_worker import CancelToken, serial_pool
 
 MM_PER_POINT = 25.4 / 72.0
 # Resolutions tried when a printer lists none, and the highest worth rendering at: beyond
@@ -301,24 +299,9 @@ def print_pdf(
     )
 
 
-_pool_lock = threading.Lock()
-_pool: QThreadPool | None = None
-
-
 def print_pool() -> QThreadPool:
     """The single-thread pool print jobs run on: in order, off the GUI and writer threads."""
-    global _pool
-    with _pool_lock:
-        if _pool is None or not shiboken6.isValid(_pool):
-            pool = QThreadPool()
-            pool.setObjectName("eventdesk-printer")
-            pool.setMaxThreadCount(1)
-            app = QCoreApplication.instance()
-            if app is not None:
-                pool.moveToThread(app.thread())
-                pool.setParent(app)
-            _pool = pool
-        return _pool
+    return serial_pool("printer")
 
 
 # --- badge print jobs -----------------------------------------------------------------------

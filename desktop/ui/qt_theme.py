@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QLabel
 
 # Decision colours are always paired with an icon and words, never used alone.
 GREEN = "#1b7f3b"
@@ -13,6 +13,23 @@ BLUE = "#1f4e8c"
 INK = "#1d232a"
 MUTED = "#5b6570"
 PAPER = "#f6f7f9"
+
+# A notice's background and ink by tone: info, ok, warn, error.
+NOTICE_TONES = {
+    "info": ("#e8f0fb", BLUE),
+    "ok": ("#e6f4ea", GREEN),
+    "warn": ("#fff4e0", AMBER),
+    "error": ("#fdeceb", RED),
+}
+
+
+def show_notice(label: QLabel, text: str, tone: str = "info") -> None:
+    """Show ``text`` in a page's notice label, coloured by ``tone`` (an unknown tone: info)."""
+    background, ink = NOTICE_TONES.get(tone, NOTICE_TONES["info"])
+    label.setStyleSheet(f"background: {background}; color: {ink}; border: 1px solid {ink};")
+    label.setText(text)
+    label.show()
+
 
 STYLE_SHEET = f"""
 QWidget {{ color: {INK}; }}

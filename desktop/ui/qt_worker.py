@@ -363,23 +363,28 @@ def shutdown_tasks(timeout_ms: int = 5000) -> bool:
     return True
 
 
-_writer_lock = threading.Lock()
-_writer: QThreadPool | None = None
+_serial_lock = threading.Lock()
+_serial: dict[str, QThreadPool] = {}
+
+
+def serial_pool(name: str) -> QThreadPool:
+    """A pool of one thread, one per ``name``: its tasks run in order, never two at once."""
+    with _serial_lock:
+        pool = _serial.get(name)
+        if pool is None or not shiboken6.isValid(pool):
+            pool = QThreadPool()
+            pool.setObjectName(f"eventdesk-{name}")
+            pool.setMaxThreadCount(1)
+            app = QCoreApplication.instance()
+            if app is not None:
+                # Owned by the application, so quitting waits for a task in progress. It
+                # may be first asked for from a worker, hence the move before parenting.
+                pool.moveToThread(app.thread())
+                pool.setParent(app)
+            _serial[name] = pool
+        return pool
 
 
 def writer_pool() -> QThreadPool:
     """The single-thread pool for database writes, so they never run at the same time."""
-    global _writer
-    with _writer_lock:
-        if _writer is None or not shiboken6.isValid(_writer):
-            pool = QThreadPool()
-            pool.setObjectName("eventdesk-writer")
-            pool.setMaxThreadCount(1)
-            app = QCoreApplication.instance()
-            if app is not None:
-                # Owned by the application, so quitting waits for a write in progress. It
-                # may be first asked for from a worker, hence the move before parenting.
-                pool.moveToThread(app.thread())
-                pool.setParent(app)
-            _writer = pool
-        return _writer
+    return serial_pool("writer")
