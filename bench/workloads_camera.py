@@ -24,11 +24,13 @@ import os
 import shutil
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from eventdesk_bench.metrics import Metric, median, percentile
 from eventdesk_bench.synthetic import SyntheticEvent
+from eventdesk_bench.workloads_checkin import until_card_painted
 from PIL import Image, ImageEnhance
 
 from desktop import badges, camerascan
@@ -157,7 +159,6 @@ def read_frame(event: SyntheticEvent, samples: int = READ_SAMPLES) -> list[Metri
 def badge_to_decision(event: SyntheticEvent, count: int = BADGES) -> list[Metric]:
     """A badge in a camera frame to its decision painted on the scan station's card."""
     app = _app()
-    from PySide6.QtCore import QEventLoop, QTimer
     from PySide6.QtMultimedia import QVideoFrame
     from PySide6.QtTest import QTest
 
@@ -180,21 +181,8 @@ def badge_to_decision(event: SyntheticEvent, count: int = BADGES) -> list[Metric
             page.camera_button.click()
             sink = page.camera_panel.video.videoSink()
             for image in frames:
-                target = page.card.generation + 1
-                loop = QEventLoop()
-
-                def on_painted(generation: int, target: int = target, loop: QEventLoop = loop):
-                    if generation >= target:
-                        loop.quit()
-
-                page.card.painted.connect(on_painted)
-                QTimer.singleShot(10_000, loop.quit)  # never hang the benchmark
-                start = time.perf_counter()
-                sink.setVideoFrame(QVideoFrame(image))
-                if page.card.painted_generation < target:
-                    loop.exec()
-                timings.append(time.perf_counter() - start)
-                page.card.painted.disconnect(on_painted)
+                show = partial(sink.setVideoFrame, QVideoFrame(image))
+                timings.append(until_card_painted(page, show))
                 result = page.card.result
                 word = result.decision if result is not None else "none"
                 decisions[word] = decisions.get(word, 0) + 1

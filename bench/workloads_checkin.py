@@ -9,8 +9,11 @@ import sqlite3
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 from eventdesk_bench.metrics import Metric, median, percentile
 from eventdesk_bench.synthetic import SyntheticEvent
@@ -192,10 +195,35 @@ def _bare_baseline(db_path: Path, attendee_ids: list[str]) -> list[float]:
     return timings
 
 
+def until_card_painted(page: Any, action: Callable[[], object]) -> float:
+    """Seconds from ``action`` (an Enter, a camera frame) to the scan station's next card painted.
+
+    ``page`` is a ``CheckinPage``; waits at most ten seconds, so a benchmark never hangs.
+    """
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    target = page.card.generation + 1
+    loop = QEventLoop()
+
+    def on_painted(generation: int) -> None:
+        if generation >= target:
+            loop.quit()
+
+    page.card.painted.connect(on_painted)
+    QTimer.singleShot(10_000, loop.quit)
+    start = time.perf_counter()
+    action()
+    if page.card.painted_generation < target:
+        loop.exec()
+    seconds = time.perf_counter() - start
+    page.card.painted.disconnect(on_painted)
+    return seconds
+
+
 def ui_enter_to_card(event: SyntheticEvent, samples: int = 200) -> list[Metric]:
     """In the scan station (offscreen): Enter pressed to the result card painted."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from PySide6.QtCore import QEventLoop, Qt, QTimer
+    from PySide6.QtCore import Qt
     from PySide6.QtTest import QTest
     from PySide6.QtWidgets import QApplication
 
@@ -219,21 +247,8 @@ def ui_enter_to_card(event: SyntheticEvent, samples: int = 200) -> list[Metric]:
             QTest.qWaitForWindowExposed(page)
             for text in tokens:
                 page.scan_field.setText(text)
-                target = page.card.generation + 1
-                loop = QEventLoop()
-
-                def on_painted(generation: int, target: int = target, loop: QEventLoop = loop):
-                    if generation >= target:
-                        loop.quit()
-
-                page.card.painted.connect(on_painted)
-                QTimer.singleShot(10_000, loop.quit)  # never hang the benchmark
-                start = time.perf_counter()
-                QTest.keyClick(page.scan_field, Qt.Key.Key_Return)
-                if page.card.painted_generation < target:
-                    loop.exec()
-                timings.append(time.perf_counter() - start)
-                page.card.painted.disconnect(on_painted)
+                press = partial(QTest.keyClick, page.scan_field, Qt.Key.Key_Return)
+                timings.append(until_card_painted(page, press))
             page.close()
             shutdown_tasks()
             app.processEvents()

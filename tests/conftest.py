@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from desktop.store import Store
+from desktop.store import Store, open_store
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -60,3 +61,21 @@ def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
         create_demo(session, opened.data_dir)
     opened.close()
     return folder
+
+
+@pytest.fixture
+def data(demo_template: Path, tmp_path: Path) -> Path:
+    """A data folder holding a copy of the demo event, for commands run on it."""
+    folder = tmp_path / "d"
+    shutil.copytree(demo_template, folder)
+    return folder
+
+
+@pytest.fixture
+def demo(demo_template: Path, tmp_path: Path) -> Iterator[Store]:
+    """The demo event in a store of its own, opened (a copy of the session's template)."""
+    folder = tmp_path / "demo"
+    shutil.copytree(demo_template, folder)
+    opened = open_store(folder)
+    yield opened
+    opened.close()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import shutil
 import unicodedata
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pypdf
@@ -26,15 +25,6 @@ from desktop.tokens import TokenCheck, verify_token
 THAI = "OI-AA88"  # Siriporn BOONMEE, ศิริพร บุญมี
 PERSIAN = "OI-2D6Y"  # Reza AHMADI, رضا احمدی
 VIETNAMESE = "OI-4X9P"  # Ngọc ĐẶNG
-
-
-@pytest.fixture
-def demo(demo_template: Path, tmp_path: Path) -> Iterator[Store]:
-    folder = tmp_path / "demo"
-    shutil.copytree(demo_template, folder)
-    opened = open_store(folder)
-    yield opened
-    opened.close()
 
 
 def _id(store: Store, code: str) -> str:

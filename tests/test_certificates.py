@@ -5,13 +5,13 @@ from __future__ import annotations
 import base64
 import shutil
 import uuid
-from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pypdf
 import pytest
+from conftest_demo_helpers import venue
 from conftest_layout_helpers import decode_qr, pdf_to_pngs
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -22,7 +22,6 @@ from desktop import (
     certificates,
     certtokens,
     checkin,
-    clock,
     desk,
     journal,
     registry,
@@ -51,19 +50,6 @@ COUNTING = [
     ("closing", 29, 16, 35),
 ]
 ALL = [key for key, *_ in COUNTING]
-
-
-def venue(day: int, hour: int, minute: int = 0) -> datetime:
-    return clock.to_naive_utc(datetime(2024, 8, day, hour, minute), MANILA)
-
-
-@pytest.fixture
-def demo(demo_template: Path, tmp_path: Path) -> Iterator[Store]:
-    folder = tmp_path / "demo"
-    shutil.copytree(demo_template, folder)
-    opened = open_store(folder)
-    yield opened
-    opened.close()
 
 
 def attend(store: Store, index: int, sessions: list[str], days: tuple[int, ...] = (28, 29)) -> str:

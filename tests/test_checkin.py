@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import base64
-import shutil
 import uuid
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from conftest_demo_helpers import venue
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
@@ -39,20 +38,6 @@ from desktop.tokens import TOKEN_PREFIX, make_token, verify_token
 
 MANILA = ZoneInfo("Asia/Manila")
 ENTRANCE = DeskMode("entrance")
-
-
-def venue(day: int, hour: int, minute: int = 0) -> datetime:
-    """A venue time in August 2024 as naive UTC."""
-    return clock.to_naive_utc(datetime(2024, 8, day, hour, minute), MANILA)
-
-
-@pytest.fixture
-def demo(demo_template: Path, tmp_path: Path) -> Iterator[Store]:
-    folder = tmp_path / "demo"
-    shutil.copytree(demo_template, folder)
-    opened = open_store(folder)
-    yield opened
-    opened.close()
 
 
 def token(store: Store, index: int) -> str:

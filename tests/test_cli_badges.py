@@ -3,30 +3,11 @@
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pypdf
 import pytest
-
-
-def run(data: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "desktop", "--data", str(data), *args],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
-
-
-@pytest.fixture
-def data(demo_template: Path, tmp_path: Path) -> Path:
-    folder = tmp_path / "d"
-    shutil.copytree(demo_template, folder)
-    return folder
+from conftest_cli_helpers import run
 
 
 def _text(pdf: Path) -> str:

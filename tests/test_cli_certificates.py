@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
-import sys
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pypdf
-import pytest
+from conftest_cli_helpers import run
 from conftest_layout_helpers import decode_qr, pdf_to_pngs
 
 from desktop import checkin, clock, desk
@@ -27,23 +24,6 @@ SESSIONS = [
     ("session-4", "2024-08-29T10:50"),
     ("closing", "2024-08-29T16:35"),
 ]
-
-
-def run(data: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "desktop", "--data", str(data), *args],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
-
-
-@pytest.fixture
-def data(demo_template: Path, tmp_path: Path) -> Path:
-    folder = tmp_path / "d"
-    shutil.copytree(demo_template, folder)
-    return folder
 
 
 def people(data: Path) -> list[dict[str, str]]:

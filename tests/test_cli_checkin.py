@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-import shutil
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import qrcode
+from conftest_cli_helpers import run
 from PIL import Image
 
 from desktop.demo import demo_session_id
@@ -29,23 +27,6 @@ DECISIONS = {
     "session_full",
     "not_permitted",
 }
-
-
-def run(data: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "desktop", "--data", str(data), *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
-
-@pytest.fixture
-def data(demo_template: Path, tmp_path: Path) -> Path:
-    folder = tmp_path / "d"
-    shutil.copytree(demo_template, folder)
-    return folder
 
 
 def test_token_then_scan_json(data: Path) -> None:

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import csv
 import json
-import shutil
-import subprocess
-import sys
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pypdf
 import pytest
+from conftest_cli_helpers import run
 from openpyxl import load_workbook
 
 from desktop import clock, desk, journal
@@ -25,25 +23,8 @@ ARRIVED = range(0, 90)
 OPENING = range(0, 40)
 
 
-def run(data: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "desktop", "--data", str(data), *args],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
-
-
 def venue(hour: int, minute: int) -> str:
     return clock.to_naive_utc(datetime(2024, 8, 28, hour, minute), MANILA).isoformat()
-
-
-@pytest.fixture
-def data(demo_template: Path, tmp_path: Path) -> Path:
-    folder = tmp_path / "d"
-    shutil.copytree(demo_template, folder)
-    return folder
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from conftest_demo_helpers import venue
 
 from desktop import badges, clock, desk, journal, permissions, registry, reports
 from desktop.demo import DEMO_EVENT_ID, demo_attendee_id, demo_session_id
@@ -24,11 +25,6 @@ MANILA = ZoneInfo("Asia/Manila")
 PEOPLE = demo_attendees()
 CANCELLED = 120
 DESK_B = "desk-b-0000"
-
-
-def venue(day: int, hour: int, minute: int = 0) -> datetime:
-    """A venue (Manila) wall-clock time as the naive UTC the store keeps."""
-    return clock.to_naive_utc(datetime(2024, 8, day, hour, minute), MANILA)
 
 
 def arrival_day1(index: int) -> datetime:

@@ -6,7 +6,6 @@ import contextlib
 import csv
 import errno
 import os
-import shutil
 import subprocess
 from collections.abc import Iterator
 from datetime import datetime
@@ -18,18 +17,9 @@ from openpyxl import load_workbook
 from desktop import desk, permissions, registry, reports, reportwriters
 from desktop.reports.table import table as make_table
 from desktop.reportwriters import ReportWriteError, header_row, write_csv, write_table, write_xlsx
-from desktop.store import Store, open_store
+from desktop.store import Store
 
 FORMULA = '=HYPERLINK("http://example.invalid","click")'
-
-
-@pytest.fixture
-def demo(demo_template: Path, tmp_path: Path) -> Iterator[Store]:
-    folder = tmp_path / "demo"
-    shutil.copytree(demo_template, folder)
-    opened = open_store(folder)
-    yield opened
-    opened.close()
 
 
 def participants(store: Store) -> reports.Table:

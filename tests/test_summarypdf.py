@@ -2,37 +2,23 @@
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pypdf
 import pytest
+from conftest_demo_helpers import venue
 
-from desktop import clock, desk, journal, summarypdf
+from desktop import desk, journal, summarypdf
 from desktop.countries import country_name
 from desktop.demo import DEMO_EVENT_ID, demo_attendee_id, demo_session_id
 from desktop.demo_data import demo_attendees
 from desktop.reportwriters import ReportWriteError
-from desktop.store import Store, open_store
+from desktop.store import Store
 
 MANILA = ZoneInfo("Asia/Manila")
 PEOPLE = demo_attendees()
-
-
-def venue(day: int, hour: int, minute: int = 0) -> datetime:
-    return clock.to_naive_utc(datetime(2024, 8, day, hour, minute), MANILA)
-
-
-@pytest.fixture
-def demo(demo_template: Path, tmp_path: Path) -> Iterator[Store]:
-    folder = tmp_path / "demo"
-    shutil.copytree(demo_template, folder)
-    opened = open_store(folder)
-    yield opened
-    opened.close()
 
 
 def simulate(store: Store) -> dict[str, int]:

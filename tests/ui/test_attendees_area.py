@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,19 +17,10 @@ from desktop.demo import DEMO_EVENT_ID
 from desktop.demo_data import synthetic_attendees
 from desktop.models import Operation
 from desktop.search import Filters, Query
-from desktop.store import Store, open_store
+from desktop.store import Store
 from desktop.ui.qt_attendees import COLUMNS, AttendeesPage, AttendeeTableModel
 from desktop.ui.qt_walkin import CountryCombo, WalkInDialog
 from desktop.ui.qt_worker import active_tasks
-
-
-@pytest.fixture
-def demo(demo_template: Path, tmp_path: Path) -> Iterator[Store]:
-    folder = tmp_path / "demo"
-    shutil.copytree(demo_template, folder)
-    opened = open_store(folder)
-    yield opened
-    opened.close()
 
 
 @pytest.fixture

@@ -6,9 +6,7 @@ printer is missing (as when it is unplugged), which is what the retry queue is f
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,7 +20,7 @@ from desktop.badges import BadgeFilter, PrinterSettings
 from desktop.demo import DEMO_EVENT_ID
 from desktop.models import Attendee, Operation
 from desktop.operators import demo_operator_id
-from desktop.store import Store, open_store
+from desktop.store import Store
 from desktop.ui import qt_badges
 from desktop.ui.qt_badges import BadgesPage, PrinterSettingsDialog
 from desktop.ui.qt_main_window import MainWindow
@@ -30,15 +28,6 @@ from desktop.ui.qt_printing import JobOutcome, PrinterChoice, choose_dpi
 from desktop.ui.qt_worker import active_tasks
 
 MISSING = "Badge printer that is not there"
-
-
-@pytest.fixture
-def demo(demo_template: Path, tmp_path: Path) -> Iterator[Store]:
-    folder = tmp_path / "demo"
-    shutil.copytree(demo_template, folder)
-    opened = open_store(folder)
-    yield opened
-    opened.close()
 
 
 @pytest.fixture

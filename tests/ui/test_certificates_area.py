@@ -5,18 +5,18 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable, Iterator
-from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pypdf
 import pytest
+from conftest_demo_helpers import venue
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 from sqlalchemy import func, select
 
-from desktop import badgetokens, certificates, checkin, clock, desk, permissions, registry
+from desktop import badgetokens, certificates, checkin, desk, permissions, registry
 from desktop.checkin import DeskMode
 from desktop.demo import DEMO_EVENT_ID, demo_attendee_id, demo_session_id
 from desktop.models import Scan
@@ -38,10 +38,6 @@ COUNTING = [
     ("session-4", 29, 10, 50),
     ("closing", 29, 16, 35),
 ]
-
-
-def venue(day: int, hour: int, minute: int = 0) -> datetime:
-    return clock.to_naive_utc(datetime(2024, 8, day, hour, minute), MANILA)
 
 
 def attend(store: Store, index: int, every: bool = True) -> str:

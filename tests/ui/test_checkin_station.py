@@ -7,11 +7,11 @@ import os
 import shutil
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from conftest_demo_helpers import venue
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PySide6.QtCore import QEvent, Qt
@@ -32,10 +32,6 @@ from desktop.ui.qt_sounds import DECISION_SOUNDS, SOUNDS, SoundBoard, sounds_dir
 from desktop.ui.qt_worker import active_tasks
 
 MANILA = ZoneInfo("Asia/Manila")
-
-
-def venue(day: int, hour: int, minute: int = 0) -> datetime:
-    return clock.to_naive_utc(datetime(2024, 8, day, hour, minute), MANILA)
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from conftest_demo_helpers import venue
 from PySide6.QtCharts import QAreaSeries, QBarCategoryAxis, QHorizontalStackedBarSeries
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
@@ -27,10 +28,6 @@ PEOPLE = demo_attendees()
 DAY1 = range(0, 90)
 SESSION1 = range(0, 70)
 EXITED = range(60, 70)  # left Session 1 again
-
-
-def venue(day: int, hour: int, minute: int = 0) -> datetime:
-    return clock.to_naive_utc(datetime(2024, 8, day, hour, minute), MANILA)
 
 
 def scan(store: Store, index: int, at: datetime, session_key: str | None = None,

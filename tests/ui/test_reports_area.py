@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import shutil
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -19,7 +18,7 @@ from desktop import clock, desk, journal
 from desktop.demo import demo_attendee_id, demo_session_id
 from desktop.demo_data import demo_attendees
 from desktop.operators import demo_operator_id
-from desktop.store import Store, open_store
+from desktop.store import Store
 from desktop.ui import qt_reports
 from desktop.ui.qt_reports import ReportOutcome, ReportsPage
 from desktop.ui.qt_worker import active_tasks
@@ -32,15 +31,6 @@ OPENING = range(10, 60)
 
 def venue(hour: int, minute: int) -> str:
     return clock.to_naive_utc(datetime(2024, 8, 28, hour, minute), MANILA).isoformat()
-
-
-@pytest.fixture
-def demo(demo_template: Path, tmp_path: Path) -> Iterator[Store]:
-    folder = tmp_path / "demo"
-    shutil.copytree(demo_template, folder)
-    opened = open_store(folder)
-    yield opened
-    opened.close()
 
 
 @pytest.fixture

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable, Iterator
-from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from conftest_demo_helpers import venue
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
@@ -22,10 +22,6 @@ from desktop.ui.qt_sessions import AddAttendanceDialog, SessionsPage
 from desktop.ui.qt_worker import active_tasks
 
 MANILA = ZoneInfo("Asia/Manila")
-
-
-def venue(day: int, hour: int, minute: int = 0) -> datetime:
-    return clock.to_naive_utc(datetime(2024, 8, day, hour, minute), MANILA)
 
 
 @pytest.fixture
