@@ -70,6 +70,7 @@ from desktop.ui.qt_worker import CancelToken, TaskCancelled, TaskHandle, run_tas
 
 PREVIEW_SIZE = QSize(520, 370)
 PRINTER_SETTING = "certificates.printer"
+NAME_COLUMN_MAX = 280  # pixels
 OUTPUT_SETTING = "certificates.output"
 FILTERS = ("All", "Eligible", "Not eligible", "Overridden")
 PRINT_JOB_SIZE = 10
@@ -189,26 +190,31 @@ def open_folder(path: Path) -> bool:
 
 
 class EligibilityModel(_TableModel):
-    """Attendees with their standing: name, code, category, kind, eligible, why, serial."""
+    """Attendees with their standing: name, eligible, code, category, kind, serial, why.
 
-    HEADERS = ("Name", "Code", "Category", "Certificate", "Eligible", "Why", "Serial")
+    Eligible comes second, so it is on screen however narrow the table is.
+    """
+
+    HEADERS = ("Name", "Eligible", "Code", "Category", "Certificate", "Serial", "Why")
+    ELIGIBLE = 1
+    WHY = 6
 
     def cell(self, row: Eligibility, column: int, role: int) -> Any:
         if role == Qt.ItemDataRole.DisplayRole:
             cert = row.certificate
             values = (
                 row.person.name,
+                ("Yes" if row.eligible else "No") + (" (override)" if row.overridden else ""),
                 row.person.short_code,
                 CATEGORY_LABELS.get(row.person.category, row.person.category),
                 certificates.KIND_LABELS.get(row.kind or "", "—"),
-                ("Yes" if row.eligible else "No") + (" (override)" if row.overridden else ""),
-                row.summary,
                 "" if cert is None else cert.serial + (" (revoked)" if cert.revoked else ""),
+                row.summary,
             )
             return values[column]
-        if role == Qt.ItemDataRole.ForegroundRole and column == 4:
+        if role == Qt.ItemDataRole.ForegroundRole and column == self.ELIGIBLE:
             return QColor(GREEN if row.eligible else RED)
-        if role == Qt.ItemDataRole.ToolTipRole and column == 5:
+        if role == Qt.ItemDataRole.ToolTipRole and column == self.WHY:
             return "\n".join(row.reasons)
         return None
 
@@ -492,7 +498,9 @@ class CertificatesPage(QWidget):
         self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.view.verticalHeader().setVisible(False)
-        self.view.horizontalHeader().setSectionResizeMode(5, QHeaderView.ResizeMode.Stretch)
+        self.view.horizontalHeader().setSectionResizeMode(
+            EligibilityModel.WHY, QHeaderView.ResizeMode.Stretch
+        )
         self.view.selectionModel().currentRowChanged.connect(self._on_view_row_changed)
         splitter.addWidget(self.view)
         side = QFrame(objectName="card")
@@ -737,6 +745,8 @@ class CertificatesPage(QWidget):
             f"{len(rows)} shown · {eligible} of {len(self.standings)} eligible"
         )
         self.view.resizeColumnsToContents()
+        # A very long name is elided rather than push the Eligible column off screen.
+        self.view.setColumnWidth(0, min(self.view.columnWidth(0), NAME_COLUMN_MAX))
         ids = [r.attendee_id for r in rows]
         if keep in ids:
             self.view.selectRow(ids.index(keep))

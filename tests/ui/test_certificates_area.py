@@ -92,6 +92,11 @@ def test_filter_search_explain_and_preview(
     assert "75 %" in page.rules_line.text() and "every day" in page.rules_line.text()
     page.filter_combo.setCurrentText("Eligible")
     assert page.model.rowCount() == 3
+    # Eligibility sits next to the name, in words and colour, on screen whatever the width.
+    header = page.model.headerData(1, Qt.Orientation.Horizontal, Qt.ItemDataRole.DisplayRole)
+    assert header == "Eligible"
+    assert {page.model.index(r, 1).data() for r in range(3)} == {"Yes"}
+    assert page.view.columnViewportPosition(1) < page.view.viewport().width()
     assert "3 of 130 eligible" in page.count_label.text()
     page.filter_combo.setCurrentText("Not eligible")
     assert page.model.rowCount() == 127
