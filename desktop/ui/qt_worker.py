@@ -11,11 +11,11 @@ single thread so two writes never run at once.
 from __future__ import annotations
 
 import inspect
+import itertools
 import logging
 import threading
 import time
 import traceback
-import weakref
 from collections.abc import Callable
 from typing import Any, cast
 
@@ -70,11 +70,52 @@ class CancelToken:
             raise TaskCancelled
 
 
-class _Relay(QObject):
-    """Sender living in the worker thread; its signals are queued to the handle."""
+class _Dispatcher(QObject):
+    """One object, living on the GUI thread for the whole run, that tasks post through.
 
-    progress_posted = Signal()
-    ended = Signal(str, object, str)
+    A worker emits its signals with a task's key; being queued, they are delivered on the GUI
+    thread, where the key finds the handle. No QObject is ever made or destroyed in a worker:
+    a per-task sender destroyed there while the GUI thread destroyed its receiver crashed Qt
+    (both sides touching the connection at once).
+    """
+
+    progress_posted = Signal(int)
+    ended = Signal(int, str, object, str)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.progress_posted.connect(self._on_progress_posted, Qt.ConnectionType.QueuedConnection)
+        self.ended.connect(self._on_ended, Qt.ConnectionType.QueuedConnection)
+
+    @Slot(int)
+    def _on_progress_posted(self, key: int) -> None:
+        handle = _handle_for(key)
+        if handle is not None:
+            handle._on_relay_progress_posted()
+
+    @Slot(int, str, object, str)
+    def _on_ended(self, key: int, outcome: str, payload: object, traceback_text: str) -> None:
+        handle = _handle_for(key)
+        if handle is not None:
+            handle._on_relay_ended(outcome, payload, traceback_text)
+
+
+_dispatcher_lock = threading.Lock()
+_dispatcher: _Dispatcher | None = None
+
+
+def _the_dispatcher() -> _Dispatcher:
+    """The dispatcher, made on first use and handed to the GUI thread (the app owns it)."""
+    global _dispatcher
+    with _dispatcher_lock:
+        if _dispatcher is None or not shiboken6.isValid(_dispatcher):
+            made = _Dispatcher()
+            app = QCoreApplication.instance()
+            if app is not None:
+                made.moveToThread(app.thread())
+                made.setParent(app)
+            _dispatcher = made
+        return _dispatcher
 
 
 class ProgressReporter:
@@ -88,7 +129,7 @@ class ProgressReporter:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._latest: tuple[int, int, str] | None = None
-        self._relay: _Relay | None = None
+        self._notify: Callable[[], None] | None = None
 
     def __call__(self, done: int, total: int, message: str = "") -> None:
         """Report that `done` of `total` steps are complete."""
@@ -100,13 +141,13 @@ class ProgressReporter:
             # Only the first report after a pick-up needs a signal; later ones ride on it.
             must_notify = self._latest is None
             self._latest = (done, total, str(message))
-            relay = self._relay
-        if must_notify and relay is not None:
-            relay.progress_posted.emit()
+            notify = self._notify
+        if must_notify and notify is not None:
+            notify()
 
-    def _attach(self, relay: _Relay | None) -> None:
+    def _attach(self, notify: Callable[[], None] | None) -> None:
         with self._lock:
-            self._relay = relay
+            self._notify = notify
 
     def _take(self) -> tuple[int, int, str] | None:
         with self._lock:
@@ -225,7 +266,8 @@ class _Job:
         self.token = CancelToken()
         self.reporter = ProgressReporter()
         self.stopped = threading.Event()
-        self.handle_ref: weakref.ref[TaskHandle] | None = None
+        self.key = next(_keys)
+        self.dispatcher = _the_dispatcher()
 
     def release(self) -> None:
         """Forget the function and its arguments once the outcome has been delivered."""
@@ -234,26 +276,18 @@ class _Job:
         self.kwargs = {}
 
     def __call__(self) -> None:
-        # The relay is created, used and destroyed in this worker thread, so no QObject is
-        # ever deleted from a thread it does not live in. The handle is reached through a
-        # weak reference for the same reason: the last reference to it is always dropped
-        # on the GUI thread.
-        relay = _Relay()
-        handle = self.handle_ref() if self.handle_ref is not None else None
-        if handle is not None and shiboken6.isValid(handle):
-            relay.progress_posted.connect(
-                handle._on_relay_progress_posted, Qt.ConnectionType.QueuedConnection
-            )
-            relay.ended.connect(handle._on_relay_ended, Qt.ConnectionType.QueuedConnection)
-        del handle
-        self.reporter._attach(relay)
+        # Everything goes back through the one dispatcher on the GUI thread, by key: this
+        # thread neither makes nor destroys a QObject, nor holds the handle.
+        dispatcher = self.dispatcher
+        key = self.key
+        self.reporter._attach(lambda: dispatcher.progress_posted.emit(key))
         try:
             outcome, payload, traceback_text = self._execute()
         finally:
             self.reporter._attach(None)
         # Stopped before the outcome is posted, so `done` is already True in every handler.
         self.stopped.set()
-        relay.ended.emit(outcome, payload, traceback_text)
+        dispatcher.ended.emit(key, outcome, payload, traceback_text)
 
     def _execute(self) -> tuple[str, object, str]:
         if self.token.cancelled:
@@ -277,9 +311,19 @@ _active_lock = threading.Lock()
 _active: set[TaskHandle] = set()
 
 
+_by_key: dict[int, TaskHandle] = {}
+_keys = itertools.count(1)
+
+
 def _forget(handle: TaskHandle) -> None:
     with _active_lock:
         _active.discard(handle)
+        _by_key.pop(handle._job.key, None)
+
+
+def _handle_for(key: int) -> TaskHandle | None:
+    with _active_lock:
+        return _by_key.get(key)
 
 
 def active_tasks() -> tuple[TaskHandle, ...]:
@@ -338,11 +382,11 @@ def run_task(
     if QThread.currentThread() is not app.thread():
         # Started from a worker: the handle must still receive on the GUI thread.
         handle.moveToThread(app.thread())
-    job.handle_ref = weakref.ref(handle)
     # The registry keeps the handle (and through it the job) alive until `finished` has
     # been delivered, even when the caller keeps no reference.
     with _active_lock:
         _active.add(handle)
+        _by_key[job.key] = handle
     (pool if pool is not None else QThreadPool.globalInstance()).start(job)
     return handle
 
