@@ -142,9 +142,7 @@ def _same_work_raw(
             (attendee_id, session_id),
         ).fetchall()
         conn.execute(
-            "SELECT count(*) FROM scans WHERE session_id = ? AND direction = 'entry'"
-            " AND (decision IN ('ok', 'not_synced') OR forced)",
-            (session_id,),
+            "SELECT entries FROM session_entry_tallies WHERE session_id = ?", (session_id,)
         ).fetchone()
         conn.execute("SELECT max(hlc) FROM operations").fetchone()
         op_id = f"00000000-0000-7000-8000-{index:012d}"

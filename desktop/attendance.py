@@ -19,10 +19,36 @@ from sqlalchemy import ColumnElement, Select, Subquery, and_, bindparam, func, o
 from sqlalchemy.orm import Session
 
 from desktop.events import event_zone
-from desktop.models import Desk, Event, EventSession, Scan, ScanVoid
+from desktop.models import Desk, Event, EventSession, Scan, ScanVoid, SessionEntryTally
 
 ADMITTING = frozenset({"ok", "not_synced"})
 EXIT_OK = "exit_ok"
+
+TALLY_TRIGGERS = ("session_entry_tally_ai", "session_entry_tally_ad")
+
+
+def tally_ddl() -> list[str]:
+    """Triggers keeping ``session_entry_tallies`` in step with every insert into ``scans``.
+
+    Triggers rather than code in the scan applier, so that every way a scan arrives (a scan
+    here, a batch pulled from the hub, a desk kit) counts. Migration 0005 holds a copy.
+    """
+    table = SessionEntryTally.__tablename__
+    admitting = ", ".join(f"'{d}'" for d in sorted(ADMITTING))
+
+    def admitted(row: str) -> str:
+        return (
+            f"{row}.session_id IS NOT NULL AND {row}.direction = 'entry' "
+            f"AND ({row}.decision IN ({admitting}) OR {row}.forced)"
+        )
+
+    return [
+        f"CREATE TRIGGER {TALLY_TRIGGERS[0]} AFTER INSERT ON scans WHEN {admitted('new')} "
+        f"BEGIN INSERT INTO {table} (session_id, entries) VALUES (new.session_id, 1) "
+        "ON CONFLICT (session_id) DO UPDATE SET entries = entries + 1; END",
+        f"CREATE TRIGGER {TALLY_TRIGGERS[1]} AFTER DELETE ON scans WHEN {admitted('old')} "
+        f"BEGIN UPDATE {table} SET entries = entries - 1 WHERE session_id = old.session_id; END",
+    ]
 
 
 @dataclass(frozen=True)
@@ -128,11 +154,10 @@ def _inside_statement(entrance: bool) -> Select[Any]:
 _PRESENCE = {True: _presence_statement(True), False: _presence_statement(False)}
 _INSIDE = {True: _inside_statement(True), False: _inside_statement(False)}
 # An upper bound of the people inside a session: every admitted entry ever (voids, exits and
-# repeat entries only lower the true figure). Cheap, so the exact count runs only near full.
-_ENTRY_BOUND = select(func.count()).where(
-    _S.session_id == bindparam("session_id"),
-    _S.direction == "entry",
-    or_(_S.decision.in_(ADMITTING), _S.forced),
+# repeat entries only lower the true figure). One row read, so the exact count (which reads
+# every entry of the session) runs only when the session is near full.
+_ENTRY_BOUND = select(SessionEntryTally.__table__.c.entries).where(
+    SessionEntryTally.__table__.c.session_id == bindparam("session_id")
 )
 
 

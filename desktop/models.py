@@ -153,7 +153,9 @@ class Scan(Base):
 
     __tablename__ = "scans"
     __table_args__ = (
-        Index("ix_scans_attendee_at", "attendee_id", "at"),
+        # One person at one door (the entrance is session_id NULL), in time order: what a
+        # scan looks up to say "already in".
+        Index("ix_scans_attendee_session_at", "attendee_id", "session_id", "at"),
         Index("ix_scans_session_at", "session_id", "at"),
     )
 
@@ -170,6 +172,20 @@ class Scan(Base):
     reason: Mapped[str] = mapped_column(String(300), default="")
     raw: Mapped[str] = mapped_column(String(300), default="")
     hlc: Mapped[str] = mapped_column(String(64), default="")
+
+
+class SessionEntryTally(Base):
+    """Admitted entries ever recorded at each session door, kept by triggers on ``scans``.
+
+    A local index, never synced: it is an upper bound of the people inside (voids, exits and
+    repeat entries only lower the true figure), so a scan at a session with seats to spare
+    reads one row instead of counting every entry. See ``attendance.TALLY_DDL``.
+    """
+
+    __tablename__ = "session_entry_tallies"
+
+    session_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    entries: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class ScanVoid(Base):

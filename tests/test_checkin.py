@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import base64
+import importlib.util
+import sqlite3
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from alembic import command
 from conftest_demo_helpers import venue
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import event as sa_event
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -31,9 +36,9 @@ from desktop.demo import DEMO_EVENT_ID, demo_attendee_id, demo_session_id
 from desktop.digest import state_digest
 from desktop.journal import DeskContext, Op, format_hlc
 from desktop.keys import generate_signing_key, load_private_key
-from desktop.models import Scan, ScanVoid
+from desktop.models import Scan, ScanVoid, SessionEntryTally
 from desktop.permissions import PermissionDenied
-from desktop.store import Store, open_store
+from desktop.store import DB_NAME, Store, alembic_config, open_store
 from desktop.tokens import TOKEN_PREFIX, make_token, verify_token
 
 MANILA = ZoneInfo("Asia/Manila")
@@ -256,6 +261,87 @@ def test_capacity_counts_people_inside_and_exits_free_seats(demo: Store) -> None
     assert (figures.arrived, figures.inside, figures.capacity) == (3, 2, 2)
     left = next(r for r in listing if r.attendee_id == demo_attendee_id(20))
     assert not left.inside and left.last_out is not None
+
+
+def _scans_plans(store: Store, action: Callable[[], object]) -> list[str]:
+    """The query plan lines, on ``scans``, of every statement ``action`` runs."""
+    ran: list[tuple[str, object]] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, params: object, *_: object) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            ran.append((statement, params))
+
+    sa_event.listen(store.engine, "before_cursor_execute", seen)
+    try:
+        action()
+    finally:
+        sa_event.remove(store.engine, "before_cursor_execute", seen)
+    conn = sqlite3.connect(store.db_path)
+    try:
+        return [
+            str(row[3])
+            for statement, params in ran
+            for row in conn.execute(f"EXPLAIN QUERY PLAN {statement}", params)  # type: ignore[arg-type]
+            if " scans " in f" {row[3]} "
+        ]
+    finally:
+        conn.close()
+
+
+def test_a_scan_reads_its_own_person_and_door_not_the_whole_room(demo: Store) -> None:
+    # The room fills over a day; a scan must not get slower as it does. With seats to spare,
+    # a scan reads the person's own scans at this door and one tally row, never the room.
+    sid = small_session(demo, capacity=150)
+    door = DeskMode("session", sid)
+    for index in range(20, 30):
+        assert scan(demo, token(demo, index), door).decision == "ok"
+    for mode in (door, ENTRANCE):
+        plans = _scans_plans(demo, lambda m=mode: scan(demo, token(demo, 31), m))  # type: ignore[misc]
+        assert plans, "the scan looked at no earlier scans"
+        assert all("ix_scans_attendee_session_at" in line for line in plans), plans
+
+
+def test_the_entry_tally_is_each_sessions_admitted_entries(demo: Store) -> None:
+    sid = small_session(demo, capacity=3)
+    door = DeskMode("session", sid)
+    out = DeskMode("session", sid, direction="exit")
+    for index in (20, 21, 20):
+        scan(demo, token(demo, index), door)  # ok, ok, already_in (not an admitted entry)
+    scan(demo, token(demo, 21), out)
+    scan(demo, token(demo, 21), door)  # back in: a second admitted entry
+    scan(demo, "not a badge", door)
+    with demo.begin() as session:
+        assert session.get(SessionEntryTally, sid).entries == 3  # type: ignore[union-attr]
+        assert attendance.inside_now(session, DEMO_EVENT_ID, sid) == 2
+    # Near the bound the exact figure decides: a third person still gets the last seat.
+    assert scan(demo, token(demo, 22), door).decision == "ok"
+    assert scan(demo, token(demo, 23), door).decision == "session_full"
+
+
+def test_tally_migration_holds_the_same_triggers_as_the_service() -> None:
+    path = Path(__file__).parents[1] / "db" / "versions" / "0005_entry_tallies.py"
+    spec = importlib.util.spec_from_file_location("migration_0005", path)
+    assert spec is not None and spec.loader is not None
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    assert migration.statements() == attendance.tally_ddl()
+
+
+def test_an_older_database_gets_its_tallies_when_migrated(demo: Store) -> None:
+    sid = small_session(demo, capacity=2)
+    door = DeskMode("session", sid)
+    assert scan(demo, token(demo, 20), door).decision == "ok"
+    assert scan(demo, token(demo, 21), door).decision == "ok"
+    demo.close()
+    url = f"sqlite:///{demo.data_dir / DB_NAME}"
+    command.downgrade(alembic_config(url=url), "0004")
+    again = open_store(demo.data_dir)
+    try:
+        with again.begin() as session:
+            assert session.get(SessionEntryTally, sid).entries == 2  # type: ignore[union-attr]
+        assert scan(again, token(again, 22), door).decision == "session_full"
+    finally:
+        again.close()
 
 
 def test_room_door_follows_whatever_is_on(demo: Store) -> None:
@@ -554,6 +640,13 @@ def scan_histories(draw: st.DrawFn) -> list[Op]:
 
 
 def _derived(session: Session) -> tuple[object, ...]:
+    tally = select(SessionEntryTally.session_id, SessionEntryTally.entries)
+    tallies = {row[0]: row[1] for row in session.execute(tally)}
+    admitted = select(Scan.session_id, func.count()).where(
+        Scan.session_id.is_not(None), attendance.admitted_entry()
+    )
+    counts = session.execute(admitted.group_by(Scan.session_id))
+    assert tallies == {row[0]: row[1] for row in counts}
     return (
         state_digest(session)["all"],
         attendance.session_counts(session, EVENT),
