@@ -19,7 +19,6 @@ from eventdesk_bench.synthetic import SyntheticEvent
 from desktop import clock, desk, events, journal, permissions, reports, summarypdf
 from desktop.journal import DeskContext
 from desktop.reports.figures import event_figures
-from desktop.reports.reading import reading
 from desktop.reportwriters import write_csv, write_xlsx
 from desktop.store import Store, open_store
 
@@ -177,7 +176,7 @@ def reports_on_event(event: SyntheticEvent) -> list[Metric]:
             metrics.append(Metric("reports_setup_operations", made["operations"], "ops"))
             metrics.append(Metric("reports_setup_seconds", seconds, "s"))
             for spec in reports.REPORTS:
-                with reading(store) as session:
+                with store.read() as session:
                     ctx = permissions.as_owner(desk.context(session))
                     build, table = _timed(lambda s=session, c=ctx, n=spec.name:
                                           reports.build(s, c, n))  # fmt: skip
@@ -197,7 +196,7 @@ def reports_on_event(event: SyntheticEvent) -> list[Metric]:
                 csv, _ = _timed(lambda t=table: write_csv(t, root / f"{t.name}.csv"))
                 metrics.append(Metric(f"{label}_xlsx", xlsx, "s"))
                 metrics.append(Metric(f"{label}_csv", csv, "s"))
-            with reading(store) as session:
+            with store.read() as session:
                 event_id = desk.current_event_id(session)
                 assert event_id is not None
                 figures_s, _ = _timed(lambda: event_figures(session, event_id))

@@ -9,7 +9,6 @@ from typing import Any
 from desktop import desk, permissions, reports
 from desktop.cli import EXIT_OK, EXIT_USAGE, CommandError, command, print_json, store_for
 from desktop.reports import ReportError, ReportOptions
-from desktop.reports.reading import reading
 from desktop.reportwriters import TABLE_SUFFIXES, ReportWriteError, check_destination, write_table
 from desktop.summarypdf import make_summary_pdf
 
@@ -87,7 +86,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         store = store_for(args, create=False)
         try:
             # A read-only snapshot: a long report does not hold up scans at this desk.
-            with reading(store) as session:
+            with store.read() as session:
                 event_id = desk.required_event(session).id
                 # A command typed at this folder is its owner's doing, not the app's operator's.
                 ctx = permissions.as_owner(desk.context(session))

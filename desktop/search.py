@@ -791,6 +791,12 @@ def countries(session: Session, event_id: str) -> list[str]:
     return sorted(str(code) for code in session.scalars(found))
 
 
+def categories(session: Session, event_id: str) -> list[str]:
+    """The categories the event's attendees are registered in."""
+    found = select(_A.category).where(_A.event_id == event_id).distinct()
+    return sorted(str(key) for key in session.scalars(found))
+
+
 def page_marks(session: Session, event_id: str, ids: Sequence[str]) -> PageMarks:
     """Which of ``ids`` have arrived and have a printed badge (one query each)."""
     if not ids:

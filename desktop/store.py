@@ -19,6 +19,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from desktop import desk
 from desktop.paths import migrations_dir
 
 DB_NAME = "eventdesk.sqlite3"
@@ -145,9 +146,24 @@ def make_engine(db_path: Path) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _begin_immediate(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        if conn.get_execution_options().get(_READ_ONLY):
+            # A snapshot (WAL): it waits for no writer and no writer waits for it. query_only
+            # turns a write attempted by mistake into an error instead of a lock upgrade.
+            conn.exec_driver_sql("PRAGMA query_only = ON")
+            conn.exec_driver_sql("BEGIN DEFERRED")
+        else:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    @event.listens_for(engine, "checkin")
+    def _writable_again(dbapi_connection: Any, _record: Any) -> None:
+        # Pooled connections serve readers and writers alike.
+        dbapi_connection.execute("PRAGMA query_only = OFF")
 
     return engine
+
+
+# The execution option that makes a session's transactions read-only snapshots.
+_READ_ONLY = "eventdesk_read_only"
 
 
 def alembic_config(engine: Engine | None = None, url: str | None = None) -> Config:
@@ -199,6 +215,7 @@ class Store:
     data_dir: Path
     engine: Engine
     session_factory: sessionmaker[Session]
+    reader_factory: sessionmaker[Session]
 
     @property
     def db_path(self) -> Path:
@@ -221,6 +238,20 @@ class Store:
             # A connection opened while the folder was read-only stays read-only: start afresh.
             self.engine.dispose()
             raise trouble from exc
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A read-only snapshot of the database, for showing, counting or exporting.
+
+        Unlike :meth:`begin` it takes no write lock: it neither waits for a write in progress
+        (an import, a pulled sync batch) nor holds up the scans while a long report runs. A
+        write inside it fails ("attempt to write a readonly database") and nothing is kept.
+        """
+        with self.reader_factory() as session:
+            try:
+                yield session
+            finally:
+                session.rollback()
 
     def close(self) -> None:
         self.engine.dispose()
@@ -255,4 +286,12 @@ def open_store(data_dir: Path, *, create: bool = True) -> Store:
             raise StoreError(f"{db_path} cannot be opened: {orig}") from exc
         raise
     factory = sessionmaker(engine, expire_on_commit=False)
-    return Store(data_dir=data_dir, engine=engine, session_factory=factory)
+    reader = sessionmaker(engine.execution_options(**{_READ_ONLY: True}), expire_on_commit=False)
+    store = Store(data_dir=data_dir, engine=engine, session_factory=factory, reader_factory=reader)
+    # The desk's id is made on first use; made here, a read-only snapshot never has to.
+    with store.read() as session:
+        known = bool(desk.get_setting(session, "desk_id"))
+    if not known:
+        with store.begin() as session:
+            desk.desk_id(session)
+    return store

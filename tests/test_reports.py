@@ -412,10 +412,9 @@ def test_reports_read_one_snapshot_without_holding_up_scans(
     from sqlalchemy.exc import OperationalError
 
     from desktop.models import Scan
-    from desktop.reports.reading import reading
 
     count = select(func.count()).select_from(Scan)
-    with reading(demo) as session:
+    with demo.read() as session:
         before = session.scalar(count)
         # A scan at this desk while a long report is being read: it is written at once...
         scan(demo, 125, venue(29, 9, 0))

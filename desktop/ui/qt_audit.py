@@ -125,7 +125,7 @@ class AuditTableModel(QAbstractTableModel):
 
 def _load(store: Store, flt: AuditFilter) -> tuple[list[AuditEntry], int, AuditChoices, ZoneInfo]:
     """Read one page of the trail, the total, the filter choices (runs in a worker)."""
-    with store.begin() as session:
+    with store.read() as session:
         ctx = desk.context(session)
         rows = audit.query(session, ctx, flt, limit=LIMIT)
         total = audit.count(session, ctx, flt)

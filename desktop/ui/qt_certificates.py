@@ -234,7 +234,7 @@ class Loaded:
 
 
 def _load_job(store: Store) -> Loaded:
-    with store.begin() as session:
+    with store.read() as session:
         event_id = desk.current_event_id(session)
         printer = desk.get_setting(session, PRINTER_SETTING)
         output = desk.get_setting(session, OUTPUT_SETTING) or str(
@@ -248,7 +248,7 @@ def _load_job(store: Store) -> Loaded:
 
 
 def _preview_job(store: Store, attendee_id: str, box: QSize) -> tuple[str, QImage]:
-    with store.begin() as session:
+    with store.read() as session:
         event_id = desk.current_event_id(session)
         if event_id is None:
             raise certificates.CertificateError("no event is open at this desk")
@@ -347,7 +347,7 @@ def _save_job(store: Store, ctx: DeskContext, settings: Settings) -> bool:
 
 def verify_job(store: Store, text: str) -> Verdict:
     """Check a scanned certificate code (reads only)."""
-    with store.begin() as session:
+    with store.read() as session:
         event_id = desk.current_event_id(session)
         if event_id is None:
             return Verdict("invalid", ("This desk has no event open.",))

@@ -314,7 +314,7 @@ class DoorFigures:
 
 
 def _figures_job(store: Store, mode: DeskMode, rules: DoorRules) -> DoorFigures:
-    with store.begin() as session:
+    with store.read() as session:
         event_id = desk.current_event_id(session)
         if event_id is None:
             return DoorFigures("No event", "", 0, 0, None, [])

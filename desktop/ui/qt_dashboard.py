@@ -50,7 +50,6 @@ from PySide6.QtWidgets import (
 
 from desktop import desk
 from desktop.reports.figures import EventFigures, GroupFigure, event_figures, top_groups
-from desktop.reports.reading import reading
 from desktop.store import Store
 from desktop.ui.qt_theme import BLUE, INK, MUTED
 from desktop.ui.qt_worker import run_task
@@ -277,7 +276,7 @@ class ChartPanel(QChartView):
 
 def load_figures(store: Store) -> EventFigures | None:
     """The open event's figures, or None when the desk has no event (runs in a worker)."""
-    with reading(store) as session:
+    with store.read() as session:
         event_id = desk.current_event_id(session)
         if event_id is None:
             return None

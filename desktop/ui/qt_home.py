@@ -66,7 +66,7 @@ class HomePage(QWidget):
 
     def refresh(self) -> None:
         """Reload the figures from the store."""
-        with self.store.begin() as session:
+        with self.store.read() as session:
             event_id = desk.current_event_id(session)
             summary = summarise(session, event_id) if event_id else None
             sessions = list_sessions(session, event_id) if event_id else []

@@ -161,7 +161,7 @@ class MainWindow(QMainWindow):
 
     def refresh(self) -> None:
         """Reload the header and status bar from the store."""
-        with self.store.begin() as session:
+        with self.store.read() as session:
             event_id = desk.current_event_id(session)
             summary = summarise(session, event_id) if event_id else None
             desk_name = desk.desk_name(session)

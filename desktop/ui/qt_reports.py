@@ -43,7 +43,6 @@ from PySide6.QtWidgets import (
 from desktop import desk, permissions, reports
 from desktop.models import Event
 from desktop.reports import ReportError, ReportOptions, ReportSpec, Table
-from desktop.reports.reading import reading
 from desktop.reportwriters import (
     TABLE_SUFFIXES,
     ReportWriteError,
@@ -78,7 +77,7 @@ class ReportOutcome:
 
 def make_report(store: Store, name: str, path: Path, grace_minutes: int) -> ReportOutcome:
     """Build report ``name`` and write it to ``path`` (runs in a worker)."""
-    with reading(store) as session:
+    with store.read() as session:
         if path.suffix.lower() == ".pdf":
             event_id = desk.current_event_id(session)
             if event_id is None:
@@ -265,7 +264,7 @@ class ReportsPage(QWidget):
     def refresh(self) -> None:
         """Reload what the signed-in operator may make; keep the current choice."""
         current = self.current_spec()
-        with reading(self.store) as session:
+        with self.store.read() as session:
             event_id = desk.current_event_id(session)
             allowed: dict[str, bool] = {}
             if event_id is not None:

@@ -50,7 +50,7 @@ class _Probe:
 
 
 def _probe(store: Store) -> _Probe:
-    with store.begin() as session:
+    with store.read() as session:
         return _Probe(sync.hub_url(session), sync.sync_status(session))
 
 
@@ -417,7 +417,7 @@ class SyncPage(QWidget):
         # The name other desks show in arrival details and reports once this desk joins.
         self.desk_name_field = QLineEdit(placeholderText="e.g. Entrance 2")
         self.desk_name_field.setMaxLength(60)
-        with self.store.begin() as session:
+        with self.store.read() as session:
             self.desk_name_field.setText(desk.desk_name(session))
         grid.addWidget(QLabel("This desk's name when it joins:"), 2, 0)
         grid.addWidget(self.desk_name_field, 2, 1)
@@ -521,7 +521,7 @@ class SyncPage(QWidget):
         self._digest_running = True
 
         def compute(store: Store) -> dict[str, Any]:
-            with store.begin() as session:
+            with store.read() as session:
                 return digest.state_digest(session)
 
         def shown(result: dict[str, Any]) -> None:
