@@ -200,7 +200,12 @@ def hub_label(url: str) -> str:
 
 def waiting_count(session: Session, event_id: str | None = None) -> int:
     """This desk's operations (of one event, or all) the hub has not confirmed yet."""
-    query = select(func.count()).select_from(Operation).where(Operation.local, ~Operation.pushed)
+    # "IS 0" rather than NOT: the (pushed, hlc) index then reads only the waiting ones.
+    query = (
+        select(func.count())
+        .select_from(Operation)
+        .where(Operation.local, Operation.pushed.is_(False))
+    )
     if event_id is not None:
         query = query.where(Operation.event_id == event_id)
     return int(session.scalar(query) or 0)

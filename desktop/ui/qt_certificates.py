@@ -471,7 +471,9 @@ class CertificatesPage(QWidget):
         )
         self._search_timer = QTimer(self, singleShot=True, interval=150)
         self._search_timer.timeout.connect(self._apply_filter)
-        self.refresh()
+        # Everyone's standing is worked out when someone first looks at the area, not at
+        # start-up: at 100,000 attendees that is seconds of work the desk may never need.
+        self._never_loaded = True
 
     # --- building --------------------------------------------------------------------------
 
@@ -679,8 +681,19 @@ class CertificatesPage(QWidget):
 
     # --- state -----------------------------------------------------------------------------
 
+    def showEvent(self, event: Any) -> None:
+        super().showEvent(event)
+        if self._never_loaded:
+            # Next turn of the loop: the window's own refresh on showing an area comes first.
+            QTimer.singleShot(0, self, self._first_load)
+
+    def _first_load(self) -> None:
+        if self._never_loaded:
+            self.refresh()
+
     def refresh(self) -> None:
         """Reload the settings and everyone's standing (off the GUI thread)."""
+        self._never_loaded = False
         if self._loading:
             self._load_again = True
             return

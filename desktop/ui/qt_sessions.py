@@ -378,12 +378,14 @@ class SessionsPage(QWidget):
 
         self._live = QTimer(self, interval=5000)
         self._live.timeout.connect(self.refresh_counts)
-        self.refresh()
+        # Loaded when first shown, not at start-up (a plenary's list is 100,000 lines).
+        self._never_loaded = True
 
     # --- loading -------------------------------------------------------------------------
 
     def refresh(self) -> None:
         """Reload the programme, the counts and the selected session's attendance."""
+        self._never_loaded = False
         current = self.selected_session()
         # The programme is a few rows, read here; the counts read every scan of the event, so
         # they come from a worker (refresh_counts) and fill the table when they arrive.
@@ -408,11 +410,13 @@ class SessionsPage(QWidget):
         self.day_combo.setCurrentIndex(max(0, self.day_combo.findData(chosen)))
         self.day_combo.blockSignals(False)
         self._show_day(counts)
+        loads = self._attendance_generation
         if current is not None and self.model.row_of(current.id) >= 0:
             self.table.selectRow(self.model.row_of(current.id))
         elif self.model.rowCount():
             self.table.selectRow(0)
-        self._load_attendance()
+        if self._attendance_generation == loads:  # a new selection has already asked for it
+            self._load_attendance()
         self.refresh_counts()
 
     def _show_day(self, counts: dict[str, DoorCount]) -> None:
@@ -507,6 +511,13 @@ class SessionsPage(QWidget):
     def showEvent(self, event: Any) -> None:
         super().showEvent(event)
         self._live.start()
+        if self._never_loaded:
+            # Next turn of the loop: the window's own refresh on showing an area comes first.
+            QTimer.singleShot(0, self, self._first_load)
+
+    def _first_load(self) -> None:
+        if self._never_loaded:
+            self.refresh()
 
     def hideEvent(self, event: Any) -> None:
         super().hideEvent(event)

@@ -250,3 +250,29 @@ def test_area_in_the_window_follows_the_role(qtbot: QtBot, demo: Store) -> None:
         assert window.navigation.item(row).isHidden() is hidden
         guard.lock()
     qtbot.waitUntil(lambda: not active_tasks(), timeout=30_000)
+
+
+def test_standings_are_worked_out_when_the_area_is_first_shown_and_once(
+    qtbot: QtBot, demo: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    loads: list[int] = []
+    real_load = qt_certificates._load_job
+
+    def counting_load(store: Store) -> qt_certificates.Loaded:
+        loads.append(1)
+        return real_load(store)
+
+    monkeypatch.setattr(qt_certificates, "_load_job", counting_load)
+    settings = QSettings(str(demo.data_dir / "s.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(demo, settings)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    qtbot.waitUntil(lambda: not active_tasks(), timeout=30_000)
+    page = window.page("certificates")
+    assert isinstance(page, CertificatesPage)
+    assert loads == [] and page.model.rowCount() == 0  # the desk started on another area
+    window.show_area("certificates")
+    qtbot.waitUntil(lambda: page.model.rowCount() == 130, timeout=20_000)
+    qtbot.waitUntil(lambda: not active_tasks(), timeout=30_000)
+    assert loads == [1]  # the window's refresh and the first showing made one load

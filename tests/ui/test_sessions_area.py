@@ -60,6 +60,8 @@ def page(qtbot: QtBot, demo: Store) -> Iterator[SessionsPage]:
     widget.resize(1300, 800)
     widget.show()
     qtbot.waitExposed(widget)
+    # Loaded once shown (not when built): the programme is read on the next turn of the loop.
+    qtbot.waitUntil(lambda: widget.model.rowCount() > 0)
     yield widget
     qtbot.waitUntil(lambda: not active_tasks(), timeout=10_000)
 
