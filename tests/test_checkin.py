@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import importlib.util
 import sqlite3
 import uuid
 from collections.abc import Callable
@@ -14,6 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from alembic import command
 from conftest_demo_helpers import venue
+from conftest_store_helpers import load_migration
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import event as sa_event
@@ -319,12 +319,7 @@ def test_the_entry_tally_is_each_sessions_admitted_entries(demo: Store) -> None:
 
 
 def test_tally_migration_holds_the_same_triggers_as_the_service() -> None:
-    path = Path(__file__).parents[1] / "db" / "versions" / "0005_entry_tallies.py"
-    spec = importlib.util.spec_from_file_location("migration_0005", path)
-    assert spec is not None and spec.loader is not None
-    migration = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(migration)
-    assert migration.statements() == attendance.tally_ddl()
+    assert load_migration("0005_entry_tallies.py").statements() == attendance.tally_ddl()
 
 
 def test_an_older_database_gets_its_tallies_when_migrated(demo: Store) -> None:

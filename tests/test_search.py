@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import sqlite3
 import uuid
 from collections.abc import Iterator
@@ -11,6 +10,7 @@ from typing import Any
 
 import pytest
 from alembic import command
+from conftest_store_helpers import load_migration
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
@@ -455,12 +455,7 @@ def test_ensure_index_repairs_a_broken_index(
 
 
 def test_migration_holds_the_same_statements_as_the_service() -> None:
-    path = Path(__file__).parents[1] / "db" / "versions" / "0003_search.py"
-    spec = importlib.util.spec_from_file_location("migration_0002", path)
-    assert spec is not None and spec.loader is not None
-    migration = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(migration)
-    assert migration.statements() == search.ddl()
+    assert load_migration("0003_search.py").statements() == search.ddl()
 
 
 def test_alembic_check_passes_with_the_index(tmp_path: Path) -> None:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import sqlite3
-import threading
 from pathlib import Path
 
 import pytest
+from conftest_store_helpers import write_lock_held
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
@@ -45,26 +45,12 @@ def test_new_store_is_migrated_with_durable_settings(data_dir: Path) -> None:
 def test_a_read_neither_waits_for_a_write_nor_writes(data_dir: Path) -> None:
     store = open_store(data_dir)
     count = text("SELECT count(*) FROM local_settings WHERE key LIKE 'test%'")
-    holding, release = threading.Event(), threading.Event()
-
-    def long_write() -> None:  # an import or a pulled batch, holding the write lock
-        with store.begin() as session:
-            session.execute(text("INSERT INTO local_settings VALUES ('test-1', 'w')"))
-            holding.set()
-            release.wait(30)
-
-    writer = threading.Thread(target=long_write)
-    writer.start()
-    try:
-        assert holding.wait(10)
+    with write_lock_held(store, "test-1"):
         # A snapshot from before the write, at once (a begin() would wait 5 s, then fail).
         with store.read() as session:
             assert session.scalar(count) == 0
         with pytest.raises(OperationalError, match="readonly"), store.read() as session:
             session.execute(text("INSERT INTO local_settings VALUES ('test-2', 'r')"))
-    finally:
-        release.set()
-        writer.join()
     # The pooled connections write again; the refused write left nothing.
     with store.begin() as session:
         session.execute(text("INSERT INTO local_settings VALUES ('test-3', 'w')"))

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import shutil
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from conftest_demo_helpers import venue
+from conftest_store_helpers import write_lock_held
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
@@ -108,18 +108,7 @@ def test_lists_load_while_another_transaction_writes(
     # the area reads its snapshot meanwhile instead of waiting (or failing after 5 s).
     opening, session_1 = demo_session_id("opening"), demo_session_id("session-1")
     qtbot.waitUntil(lambda: page.attendance_model.rowCount() > 0 or page.model.rowCount() > 0)
-    holding, release = threading.Event(), threading.Event()
-
-    def write_for_a_while() -> None:
-        with demo.begin() as session:
-            clock.set_as_if(session, venue(28, 9, 6))  # any write takes the lock
-            holding.set()
-            release.wait(30)
-
-    writer = threading.Thread(target=write_for_a_while)
-    writer.start()
-    try:
-        assert holding.wait(10)
+    with write_lock_held(demo):
         page.refresh()  # reads on the GUI thread: with the lock awaited, it would raise
         # Chosen one after the other: the list shown is the last one chosen.
         page.table.selectRow(page.model.row_of(session_1))
@@ -128,9 +117,6 @@ def test_lists_load_while_another_transaction_writes(
         assert "Opening Session: 3 attended" in page.attendance_title.text()
         row = page.model.row_of(opening)
         qtbot.waitUntil(lambda: page.model.data(page.model.index(row, 3)) == "3", timeout=10_000)
-    finally:
-        release.set()
-        writer.join()
 
 
 def test_supervisor_adds_and_removes_attendance(

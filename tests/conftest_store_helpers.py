@@ -1,0 +1,45 @@
+"""Helpers for tests about the store: migrations as modules, a write lock held by another thread."""
+
+from __future__ import annotations
+
+import importlib.util
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import ModuleType
+
+from sqlalchemy import text
+
+from desktop.store import Store
+
+
+def load_migration(filename: str) -> ModuleType:
+    """A migration file of db/versions imported as a module (to compare its statements)."""
+    path = Path(__file__).parents[1] / "db" / "versions" / filename
+    spec = importlib.util.spec_from_file_location(f"migration_{path.stem}", path)
+    assert spec is not None and spec.loader is not None
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    return migration
+
+
+@contextmanager
+def write_lock_held(store: Store, key: str = "test-held") -> Iterator[None]:
+    """Another thread writes (as an import or a pulled batch does) until the block ends."""
+    holding, release = threading.Event(), threading.Event()
+
+    def long_write() -> None:
+        with store.begin() as session:
+            session.execute(text("INSERT INTO local_settings VALUES (:k, 'w')"), {"k": key})
+            holding.set()
+            release.wait(30)
+
+    writer = threading.Thread(target=long_write)
+    writer.start()
+    try:
+        assert holding.wait(10), "the writer never took the lock"
+        yield
+    finally:
+        release.set()
+        writer.join()
