@@ -156,8 +156,10 @@ def make_engine(db_path: Path) -> Engine:
 
     @event.listens_for(engine, "checkin")
     def _writable_again(dbapi_connection: Any, _record: Any) -> None:
-        # Pooled connections serve readers and writers alike.
-        dbapi_connection.execute("PRAGMA query_only = OFF")
+        # Pooled connections serve readers and writers alike. (None: the connection was
+        # invalidated after an error and is not going back to the pool.)
+        if dbapi_connection is not None:
+            dbapi_connection.execute("PRAGMA query_only = OFF")
 
     return engine
 

@@ -59,6 +59,21 @@ def test_a_read_neither_waits_for_a_write_nor_writes(data_dir: Path) -> None:
     store.close()
 
 
+def test_a_connection_dropped_after_an_error_does_not_break_the_store(data_dir: Path) -> None:
+    # SQLAlchemy throws away (invalidates) a connection after some errors; it is checked in
+    # with no driver connection, and the next read and write get a fresh one.
+    store = open_store(data_dir)
+    with store.read() as session:
+        session.connection().invalidate()
+    with store.engine.connect() as connection:
+        connection.invalidate()
+    with store.begin() as session:
+        session.execute(text("INSERT INTO local_settings VALUES ('test-after', 'w')"))
+    with store.read() as session:
+        assert session.scalar(text("SELECT value FROM local_settings WHERE key = 'test-after'"))
+    store.close()
+
+
 def test_reopening_keeps_data(data_dir: Path) -> None:
     store = open_store(data_dir)
     with store.begin() as session:
