@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import shutil
 from collections import Counter
-from collections.abc import Iterator
 from datetime import datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -19,7 +16,7 @@ from desktop.journal import DeskContext
 from desktop.operators import demo_operator_id
 from desktop.reports import ReportError, ReportOptions
 from desktop.reports.figures import event_figures
-from desktop.store import Store, open_store
+from desktop.store import Store
 
 MANILA = ZoneInfo("Asia/Manila")
 PEOPLE = demo_attendees()
@@ -73,15 +70,12 @@ FORCED = 100  # no entrance scan; a supervisor adds them to Session 1
 
 
 @pytest.fixture
-def demo(demo_template: Path, tmp_path: Path) -> Iterator[Store]:
-    folder = tmp_path / "demo"
-    shutil.copytree(demo_template, folder)
-    opened = open_store(folder)
-    with opened.begin() as session:
+def demo(demo: Store) -> Store:
+    """The shared demo store (conftest), set up for this module."""
+    with demo.begin() as session:
         clock.set_as_if(session, venue(29, 18, 0))
         registry.cancel(session, desk.context(session), demo_attendee_id(CANCELLED))
-    yield opened
-    opened.close()
+    return demo
 
 
 @pytest.fixture

@@ -59,15 +59,12 @@ def badge_png(demo_template: Path, tmp_path_factory: pytest.TempPathFactory) -> 
 
 
 @pytest.fixture
-def demo(demo_template: Path, tmp_path: Path) -> Iterator[Store]:
-    folder = tmp_path / "demo"
-    shutil.copytree(demo_template, folder)
-    opened = open_store(folder)
-    with opened.begin() as session:
+def demo(demo: Store) -> Store:
+    """The shared demo store (conftest), set up for this module."""
+    with demo.begin() as session:
         moment = datetime(2024, 8, 28, 9, 5)
         clock.set_as_if(session, clock.to_naive_utc(moment, checkin_zone()))
-    yield opened
-    opened.close()
+    return demo
 
 
 def checkin_zone():  # type: ignore[no-untyped-def]

@@ -3,7 +3,6 @@ and a certificate's QR code scanned at the scan station."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -21,7 +20,7 @@ from desktop.checkin import DeskMode
 from desktop.demo import DEMO_EVENT_ID, demo_attendee_id, demo_session_id
 from desktop.models import Scan
 from desktop.operators import demo_operator_id
-from desktop.store import Store, open_store
+from desktop.store import Store
 from desktop.ui import qt_certificates
 from desktop.ui.qt_certificates import CertificatesPage
 from desktop.ui.qt_checkin import CheckinPage
@@ -54,23 +53,20 @@ def attend(store: Store, index: int, every: bool = True) -> str:
 
 
 @pytest.fixture
-def demo(demo_template: Path, tmp_path: Path) -> Iterator[Store]:
-    folder = tmp_path / "demo"
-    shutil.copytree(demo_template, folder)
-    opened = open_store(folder)
-    with opened.begin() as session:
+def demo(demo: Store) -> Store:
+    """The shared demo store (conftest), set up for this module."""
+    with demo.begin() as session:
         found = [
             n
             for n in range(40)
             if registry.get(session, DEMO_EVENT_ID, demo_attendee_id(n)).category  # type: ignore[union-attr]
             == "participant"
         ]
-    opened.participants = found  # type: ignore[attr-defined]
+    demo.participants = found  # type: ignore[attr-defined]
     for n in found[:3]:
-        attend(opened, n)
-    attend(opened, found[3], every=False)
-    yield opened
-    opened.close()
+        attend(demo, n)
+    attend(demo, found[3], every=False)
+    return demo
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import os
-import shutil
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -23,7 +22,7 @@ from desktop import attendance, badgetokens, checkin, clock, desk, events, journ
 from desktop.checkin import DECISIONS, DeskMode, ScanResult
 from desktop.demo import DEMO_EVENT_ID, demo_attendee_id, demo_session_id
 from desktop.keys import generate_signing_key, load_private_key
-from desktop.store import Store, open_store
+from desktop.store import Store
 from desktop.tokens import TOKEN_PREFIX, make_token
 from desktop.ui import qt_checkin
 from desktop.ui.qt_checkin import CheckinPage
@@ -35,14 +34,11 @@ MANILA = ZoneInfo("Asia/Manila")
 
 
 @pytest.fixture
-def demo(demo_template: Path, tmp_path: Path) -> Iterator[Store]:
-    folder = tmp_path / "demo"
-    shutil.copytree(demo_template, folder)
-    opened = open_store(folder)
-    with opened.begin() as session:
+def demo(demo: Store) -> Store:
+    """The shared demo store (conftest), set up for this module."""
+    with demo.begin() as session:
         clock.set_as_if(session, venue(28, 9, 5))
-    yield opened
-    opened.close()
+    return demo
 
 
 @pytest.fixture

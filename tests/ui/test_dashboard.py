@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from datetime import datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -17,7 +15,7 @@ from pytestqt.qtbot import QtBot
 from desktop import clock, desk, journal
 from desktop.demo import demo_attendee_id, demo_session_id
 from desktop.demo_data import demo_attendees
-from desktop.store import Store, open_store
+from desktop.store import Store
 from desktop.ui import qt_dashboard
 from desktop.ui.qt_dashboard import ChartPanel, DashboardPage
 from desktop.ui.qt_main_window import AREAS
@@ -45,15 +43,12 @@ def scan(store: Store, index: int, at: datetime, session_key: str | None = None,
 
 
 @pytest.fixture
-def demo(demo_template: Path, tmp_path: Path) -> Iterator[Store]:
-    folder = tmp_path / "demo"
-    shutil.copytree(demo_template, folder)
-    opened = open_store(folder)
-    with opened.begin() as session:
+def demo(demo: Store) -> Store:
+    """The shared demo store (conftest), set up for this module."""
+    with demo.begin() as session:
         # Session 1 (10:30-12:00, Plenary Hall) is on.
         clock.set_as_if(session, venue(28, 10, 50))
-    yield opened
-    opened.close()
+    return demo
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 import os
-import shutil
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -25,7 +24,7 @@ from pytestqt.qtbot import QtBot
 from desktop import badges, badgetokens, checkin, clock, desk, registry
 from desktop.badges import PrinterSettings
 from desktop.demo import DEMO_EVENT_ID, demo_attendee_id
-from desktop.store import Store, open_store
+from desktop.store import Store
 from desktop.tokens import TOKEN_PREFIX
 from desktop.ui.qt_kiosk import KioskWindow, Message
 from desktop.ui.qt_worker import active_tasks
@@ -41,14 +40,11 @@ def cups_queue(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CupsPdfQueu
 
 
 @pytest.fixture
-def demo(demo_template: Path, tmp_path: Path) -> Iterator[Store]:
-    folder = tmp_path / "demo"
-    shutil.copytree(demo_template, folder)
-    opened = open_store(folder)
-    with opened.begin() as session:
+def demo(demo: Store) -> Store:
+    """The shared demo store (conftest), set up for this module."""
+    with demo.begin() as session:
         clock.set_as_if(session, clock.to_naive_utc(datetime(2024, 8, 28, 8, 40), MANILA))
-    yield opened
-    opened.close()
+    return demo
 
 
 @pytest.fixture

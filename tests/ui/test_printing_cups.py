@@ -11,7 +11,6 @@ page compared with the badge as drawn.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import uuid
 from collections.abc import Iterator
@@ -30,7 +29,7 @@ from desktop import badges, desk, registry
 from desktop.badges import BadgeFilter, PrinterSettings
 from desktop.demo import DEMO_EVENT_ID
 from desktop.models import Event
-from desktop.store import Store, open_store
+from desktop.store import Store
 from desktop.tokens import TokenCheck, verify_token
 from desktop.ui.qt_badges import BadgesPage
 from desktop.ui.qt_printing import (
@@ -65,14 +64,11 @@ def queue(cups_queue: CupsPdfQueue) -> Iterator[CupsPdfQueue]:
 
 
 @pytest.fixture
-def demo(demo_template: Path, tmp_path: Path, cups_queue: CupsPdfQueue) -> Iterator[Store]:
-    folder = tmp_path / "demo"
-    shutil.copytree(demo_template, folder)
-    opened = open_store(folder)
-    with opened.begin() as session:
+def demo(demo: Store, cups_queue: CupsPdfQueue) -> Store:
+    """The shared demo store (conftest), set up for this module."""
+    with demo.begin() as session:
         badges.save_printer_settings(session, PrinterSettings(printer=cups_queue.name))
-    yield opened
-    opened.close()
+    return demo
 
 
 def _person(store: Store, code: str) -> registry.AttendeeInfo:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -17,7 +15,7 @@ from pytestqt.qtbot import QtBot
 from desktop import attendance, badgetokens, checkin, clock, desk, registry
 from desktop.checkin import DeskMode
 from desktop.demo import DEMO_EVENT_ID, demo_attendee_id, demo_session_id
-from desktop.store import Store, open_store
+from desktop.store import Store
 from desktop.ui import qt_sessions
 from desktop.ui.qt_sessions import AddAttendanceDialog, SessionsPage
 from desktop.ui.qt_worker import active_tasks
@@ -26,14 +24,11 @@ MANILA = ZoneInfo("Asia/Manila")
 
 
 @pytest.fixture
-def demo(demo_template: Path, tmp_path: Path) -> Iterator[Store]:
-    folder = tmp_path / "demo"
-    shutil.copytree(demo_template, folder)
-    opened = open_store(folder)
-    with opened.begin() as session:
+def demo(demo: Store) -> Store:
+    """The shared demo store (conftest), set up for this module."""
+    with demo.begin() as session:
         clock.set_as_if(session, venue(28, 9, 5))
-    yield opened
-    opened.close()
+    return demo
 
 
 def admit(store: Store, index: int, session_key: str, hour: int = 9, minute: int = 5) -> None:
