@@ -488,7 +488,16 @@ class SessionsPage(QWidget):
             self.event_id,
             item.id,
             on_result=lambda lines: self._on_attendance_loaded(generation, item, lines),
+            on_error=lambda error: self._on_attendance_failed(generation, item, error),
         )
+
+    def _on_attendance_failed(
+        self, generation: int, item: SessionInfo, error: BaseException
+    ) -> None:
+        if generation == self._attendance_generation:
+            self.attendance_title.setText(
+                f"{item.title}: the attendance could not be read ({error})"
+            )
 
     def _on_attendance_loaded(
         self, generation: int, item: SessionInfo, lines: list[AttendanceLine]

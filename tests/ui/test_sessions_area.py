@@ -114,6 +114,19 @@ def test_lists_load_while_another_transaction_writes(
         qtbot.waitUntil(lambda: page.model.data(page.model.index(row, 3)) == "3", timeout=10_000)
 
 
+def test_a_list_that_cannot_be_read_says_so(
+    qtbot: QtBot, page: SessionsPage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(store: Store, event_id: str, session_id: str) -> None:
+        raise OSError("disk I/O error")
+
+    monkeypatch.setattr(qt_sessions, "load_attendance", broken)
+    page.table.selectRow(page.model.row_of(demo_session_id("session-1")))
+    qtbot.waitUntil(lambda: "could not be read" in page.attendance_title.text())
+    assert "disk I/O error" in page.attendance_title.text()
+    assert not page.remove_button.isEnabled()
+
+
 def test_supervisor_adds_and_removes_attendance(
     qtbot: QtBot, page: SessionsPage, demo: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
