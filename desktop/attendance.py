@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from desktop.events import event_zone
 from desktop.models import Desk, Event, EventSession, Scan, ScanVoid, SessionEntryTally
+from desktop.prepared import Prepared
 
 ADMITTING = frozenset({"ok", "not_synced"})
 EXIT_OK = "exit_ok"
@@ -151,13 +152,18 @@ def _inside_statement(entrance: bool) -> Select[Any]:
     return select(func.count()).where(moves.c.rank == 1, moves.c.direction == "entry")
 
 
-_PRESENCE = {True: _presence_statement(True), False: _presence_statement(False)}
+_PRESENCE = {
+    True: Prepared(_presence_statement(True)),
+    False: Prepared(_presence_statement(False)),
+}
 _INSIDE = {True: _inside_statement(True), False: _inside_statement(False)}
 # An upper bound of the people inside a session: every admitted entry ever (voids, exits and
 # repeat entries only lower the true figure). One row read, so the exact count (which reads
 # every entry of the session) runs only when the session is near full.
-_ENTRY_BOUND = select(SessionEntryTally.__table__.c.entries).where(
-    SessionEntryTally.__table__.c.session_id == bindparam("session_id")
+_ENTRY_BOUND = Prepared(
+    select(SessionEntryTally.__table__.c.entries).where(
+        SessionEntryTally.__table__.c.session_id == bindparam("session_id")
+    )
 )
 
 
@@ -227,7 +233,7 @@ def presence(
     """
     params = _params(event_id, session_id, window)
     params["attendee_id"] = attendee_id
-    rows = session.execute(_PRESENCE[session_id is None], params).all()
+    rows = _PRESENCE[session_id is None].all(session, params)
     entries = [r for r in rows if r.direction == "entry"]
     if not entries:
         return Presence(False, None, 0)
@@ -267,7 +273,7 @@ def inside_now(
 
 def could_be_full(session: Session, session_id: str, capacity: int) -> bool:
     """False when a session certainly has seats left; True when the exact count is needed."""
-    bound = session.scalar(_ENTRY_BOUND, {"session_id": session_id})
+    bound = _ENTRY_BOUND.scalar(session, {"session_id": session_id})
     return int(bound or 0) >= capacity
 
 

@@ -28,7 +28,7 @@ from dataclasses import dataclass, fields, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import Row, bindparam, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from desktop import attendance, clock, journal, permissions
@@ -37,6 +37,7 @@ from desktop.desk import get_setting, set_setting
 from desktop.events import SessionInfo, event_zone, utc_to_local
 from desktop.journal import DeskContext
 from desktop.models import Attendee, Event, EventSession, Scan, ScanVoid
+from desktop.prepared import Prepared
 from desktop.registry import AttendeeInfo
 from desktop.scaninput import classify, clean_scan_input, truncate_raw
 from desktop.tokens import TokenCheck, normalise_short_code, verify_token
@@ -249,10 +250,11 @@ def _event_facts(event: EventRow) -> _EventFacts:
     return facts
 
 
-# A session as an ORM object or a Core row: the door rules read the same attributes.
-SessionRow = EventSession | Row[Any]
-# The event likewise: a scan reads it as a Core row (an ORM load costs more than the rest).
-EventRow = Event | Row[Any]
+# A session as an ORM object or a row of a prepared lookup: the door rules read the same
+# attributes. The event likewise (a scan reads it as a row: an ORM load costs more than the
+# rest of the scan).
+SessionRow = EventSession | Any
+EventRow = Event | Any
 
 
 def _session_info(row: SessionRow, event: EventRow) -> SessionInfo:
@@ -354,7 +356,7 @@ def decide(
         input_kind="manual" if attendee_id is not None else "empty",
         raw=_journal_raw(text_raw),
     )
-    event = session.execute(_EVENT_BY_ID, {"id": event_id}).first()
+    event = _EVENT_BY_ID.first(session, {"id": event_id})
     if event is None:
         return replace(base, detail="This desk has no event open.")
     facts = _event_facts(event)
@@ -388,16 +390,12 @@ def decide(
             code = normalise_short_code(text, facts.prefix)
             found = None
             if code is not None:
-                found = session.scalar(
-                    select(Attendee.id)
-                    .where(Attendee.event_id == event_id, Attendee.short_code == code)
-                    .limit(1)
-                )
+                found = _ID_BY_CODE.scalar(session, {"event_id": event_id, "code": code})
             if found is None:
                 shown = text[:40]
                 return replace(base, detail=f"No badge or code matches “{shown}”.")
             attendee_id = found
-    row = session.execute(_ATTENDEE_BY_ID, {"id": attendee_id}).first()
+    row = _ATTENDEE_BY_ID.first(session, {"id": attendee_id})
     stub = row is not None and not (row.short_code or row.given_name or row.family_name)
     if row is not None and row.event_id != event_id:
         return replace(base, detail="This person is registered for another event.")
@@ -416,17 +414,30 @@ def decide(
     return _door_decision(session, event, result, mode, at, rules, row if person else None)
 
 
-# Built once: the lookups every scan makes, as Core statements.
-_EVENT_BY_ID = select(Event.__table__).where(Event.__table__.c.id == bindparam("id"))
-_ATTENDEE_BY_ID = select(Attendee.__table__).where(Attendee.__table__.c.id == bindparam("id"))
-_SESSION_BY_ID = select(EventSession.__table__).where(
-    EventSession.__table__.c.id == bindparam("id")
+# Built once: the lookups every scan makes, run straight on the driver, reading only the
+# columns a scan uses (each JSON column read is one more decode per scan).
+_E = Event.__table__.c
+_A = Attendee.__table__.c
+_SE = EventSession.__table__.c
+_INFO_FIELDS = tuple(f.name for f in fields(AttendeeInfo))
+_EVENT_BY_ID = Prepared(
+    select(_E.id, _E.code, _E.timezone, _E.public_keys).where(_E.id == bindparam("id"))
+)
+_ATTENDEE_BY_ID = Prepared(
+    select(_A.event_id, *(_A[name] for name in _INFO_FIELDS)).where(_A.id == bindparam("id"))
+)
+_ID_BY_CODE = Prepared(
+    select(_A.id)
+    .where(_A.event_id == bindparam("event_id"), _A.short_code == bindparam("code"))
+    .limit(1)
+)
+_SESSION_BY_ID = Prepared(
+    select(*(c for c in _SE if c.key != "field_hlc")).where(_SE.id == bindparam("id"))
 )
 
 
-def _attendee_info(row: Row[Any]) -> AttendeeInfo:
-    values = row._mapping
-    return AttendeeInfo(**{f.name: values[f.name] for f in fields(AttendeeInfo)})
+def _attendee_info(row: Any) -> AttendeeInfo:
+    return AttendeeInfo(**{name: getattr(row, name) for name in _INFO_FIELDS})
 
 
 def _journal_raw(text: str) -> str:
@@ -444,7 +455,7 @@ def _door_decision(
     mode: DeskMode,
     at: datetime,
     rules: DoorRules,
-    row: Row[Any] | None,
+    row: Any | None,
 ) -> ScanResult:
     attendee_id = result.attendee_id
     assert attendee_id is not None
@@ -512,7 +523,7 @@ def _door_session(
         return session_in_room(session, event.id, mode.room, at, rules)
     if not mode.session_id:
         return None, False
-    row = session.execute(_SESSION_BY_ID, {"id": mode.session_id}).first()
+    row = _SESSION_BY_ID.first(session, {"id": mode.session_id})
     if row is None or row.event_id != event.id or row.status == "deleted":
         return None, False
     return row, _in_window(row, at, rules)

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from desktop.journal import DeskContext
 from desktop.models import Desk, Event, LocalSetting
+from desktop.prepared import Prepared
 
 
 class NoEventError(Exception):
@@ -79,17 +80,21 @@ def open_event(session: Session, event_id: str) -> None:
 
 
 # Built once: every scan asks for its context, so it is one indexed read, not four ORM loads.
-_CONTEXT_SETTINGS = select(LocalSetting.__table__.c.key, LocalSetting.__table__.c.value).where(
-    LocalSetting.__table__.c.key.in_(["event_id", "desk_id", "operator_id"])
+_CONTEXT_SETTINGS = Prepared(
+    select(LocalSetting.__table__.c.key, LocalSetting.__table__.c.value).where(
+        LocalSetting.__table__.c.key.in_(["event_id", "desk_id", "operator_id"])
+    )
 )
-_EVENT_EXISTS = select(Event.__table__.c.id).where(Event.__table__.c.id == bindparam("id"))
+_EVENT_EXISTS = Prepared(
+    select(Event.__table__.c.id).where(Event.__table__.c.id == bindparam("id"))
+)
 
 
 def context(session: Session, operator_id: str | None = None) -> DeskContext:
     """The context for a change at this desk on its open event."""
-    values: dict[str, str] = {k: v for k, v in session.execute(_CONTEXT_SETTINGS)}
+    values: dict[str, str] = {k: v for k, v in _CONTEXT_SETTINGS.all(session)}
     event_id: str | None = values.get("event_id", "")
-    if not event_id or session.execute(_EVENT_EXISTS, {"id": event_id}).first() is None:
+    if not event_id or _EVENT_EXISTS.first(session, {"id": event_id}) is None:
         event_id = current_event_id(session)
     if event_id is None:
         raise NoEventError("no event yet: run `eventdesk demo` or create an event in the app")

@@ -40,6 +40,7 @@ from desktop.models import (
     Scan,
     ScanVoid,
 )
+from desktop.prepared import Prepared
 
 
 class JournalError(Exception):
@@ -117,13 +118,13 @@ def parse_hlc(text: str) -> tuple[int, int, str]:
     return int(parts[0]), int(parts[1]), parts[2]
 
 
-_LATEST_HLC = select(func.max(Operation.__table__.c.hlc))
+_LATEST_HLC = Prepared(select(func.max(Operation.__table__.c.hlc)))
 
 
 def next_hlc(session: Session, desk_id: str, now_ms: int | None = None) -> str:
     """A clock value above every operation this desk has seen, local or remote."""
     wall = int(time.time() * 1000) if now_ms is None else now_ms
-    latest = session.scalar(_LATEST_HLC)
+    latest = _LATEST_HLC.scalar(session)
     if latest is None:
         return format_hlc(wall, 0, desk_id)
     last_wall, last_counter, _ = parse_hlc(latest)
@@ -201,12 +202,12 @@ def apply(session: Session, op: Op, *, local: bool = False) -> bool:
     A local operation has an op_id made a moment ago by :func:`record`: it cannot be in the
     journal yet, so the lookup is left out (the primary key would still refuse a repeat).
     """
-    if not local and session.execute(_OP_EXISTS, {"op_id": op.op_id}).first() is not None:
+    if not local and _OP_EXISTS.first(session, {"op_id": op.op_id}) is not None:
         return False
     fn = APPLIERS.get(op.kind)
     if fn is None:
         raise JournalError(f"unknown operation kind {op.kind!r}")
-    session.execute(_INSERT_OP, _operation_row(op, local, utcnow()))
+    _INSERT_OP.run(session, _operation_row(op, local, utcnow()))
     fn(session, op)
     return True
 
@@ -227,11 +228,16 @@ def _operation_row(op: Op, local: bool, applied_at: datetime) -> dict[str, Any]:
     }
 
 
-# Built once: one operation at a time (a scan) should not pay for building statements.
-_OP_EXISTS = select(Operation.__table__.c.op_id).where(
-    Operation.__table__.c.op_id == bindparam("op_id")
+# Built once and run on the driver: one operation at a time (a scan) is a few index seeks,
+# which should not pay SQLAlchemy's statement handling several times over.
+_OP_EXISTS = Prepared(
+    select(Operation.__table__.c.op_id).where(Operation.__table__.c.op_id == bindparam("op_id"))
 )
-_INSERT_OP = insert(Operation.__table__)  # type: ignore[arg-type]
+_OPERATION_COLUMNS = (
+    "op_id", "event_id", "desk_id", "hlc", "kind", "payload", "operator_id", "local", "pushed",
+    "applied_at",
+)  # fmt: skip
+_INSERT_OP = Prepared(insert(Operation.__table__), _OPERATION_COLUMNS)  # type: ignore[arg-type]
 
 
 def apply_many(
@@ -731,8 +737,8 @@ def _at(op: Op, key: str = "at") -> datetime:
 @applier("scan")
 def _apply_scan(session: Session, op: Op) -> None:
     p = op.payload
-    session.execute(
-        _INSERT_SCAN,
+    _INSERT_SCAN.run(
+        session,
         {
             "op_id": op.op_id,
             "event_id": op.event_id,
@@ -751,7 +757,13 @@ def _apply_scan(session: Session, op: Op) -> None:
     )
 
 
-_INSERT_SCAN = insert(Scan.__table__)  # type: ignore[arg-type]
+_INSERT_SCAN = Prepared(
+    insert(Scan.__table__),  # type: ignore[arg-type]
+    (
+        "op_id", "event_id", "attendee_id", "session_id", "desk_id", "operator_id", "at",
+        "direction", "decision", "forced", "reason", "raw", "hlc",
+    ),
+)  # fmt: skip
 
 
 @applier("scan.void")

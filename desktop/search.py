@@ -89,6 +89,7 @@ from sqlalchemy.orm import Session
 
 from desktop import attendance, journal
 from desktop.models import Attendee, BadgePrint, Scan
+from desktop.prepared import Prepared
 from desktop.tokens import SHORT_CODE_LEN, normalise_short_code
 
 TABLE = "attendee_search"
@@ -235,6 +236,8 @@ _NEEDS_SYNC = (
     f"EXISTS (SELECT 1 FROM {PENDING}) OR coalesce((SELECT max(rowid) FROM attendees), 0)"
     f" > coalesce((SELECT rowid FROM {TABLE} ORDER BY rowid DESC LIMIT 1), 0)"
 )
+# Asked as every desk transaction commits (every scan): run on the driver.
+_NEEDS_SYNC_NOW = Prepared(text(f"SELECT {_NEEDS_SYNC}"))
 # Does any attendee row belong to another event? Two seeks in the event index.
 _OTHER_EVENTS = (
     "EXISTS (SELECT 1 FROM attendees WHERE event_id < :e)"
@@ -245,7 +248,7 @@ _OTHER_EVENTS = (
 def sync_index(session: Session) -> bool:
     """Index the attendee rows added or queued since the last time; True if there were any."""
     session.flush()  # attendees added through the ORM are rows before they are indexed
-    if not _first(session, f"SELECT {_NEEDS_SYNC}"):
+    if not _NEEDS_SYNC_NOW.scalar(session):
         return False
     _sync(session)
     return True

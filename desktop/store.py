@@ -16,7 +16,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from desktop import desk
@@ -146,19 +146,22 @@ def make_engine(db_path: Path) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _begin_immediate(conn: Any) -> None:
+        # Straight on the driver: through exec_driver_sql this costs as much as a scan's reads.
+        driver = conn.connection.driver_connection
         if conn.get_execution_options().get(_READ_ONLY):
             # A snapshot (WAL): it waits for no writer and no writer waits for it. query_only
             # turns a write attempted by mistake into an error instead of a lock upgrade.
-            conn.exec_driver_sql("PRAGMA query_only = ON")
-            conn.exec_driver_sql("BEGIN DEFERRED")
+            conn.connection.info[_QUERY_ONLY] = True
+            _begin(driver, "PRAGMA query_only = ON")
+            _begin(driver, "BEGIN DEFERRED")
         else:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            _begin(driver, "BEGIN IMMEDIATE")
 
     @event.listens_for(engine, "checkin")
-    def _writable_again(dbapi_connection: Any, _record: Any) -> None:
+    def _writable_again(dbapi_connection: Any, record: Any) -> None:
         # Pooled connections serve readers and writers alike. (None: the connection was
         # invalidated after an error and is not going back to the pool.)
-        if dbapi_connection is not None:
+        if dbapi_connection is not None and record.info.pop(_QUERY_ONLY, False):
             dbapi_connection.execute("PRAGMA query_only = OFF")
 
     return engine
@@ -166,6 +169,16 @@ def make_engine(db_path: Path) -> Engine:
 
 # The execution option that makes a session's transactions read-only snapshots.
 _READ_ONLY = "eventdesk_read_only"
+# Set in a pooled connection's info while it is a read-only snapshot.
+_QUERY_ONLY = "eventdesk.query_only"
+
+
+def _begin(driver: sqlite3.Connection, sql: str) -> None:
+    try:
+        driver.execute(sql)
+    except sqlite3.Error as exc:
+        # As exec_driver_sql would raise it: "database is locked" is an OperationalError.
+        raise DBAPIError.instance(sql, (), exc, sqlite3.Error) from exc
 
 
 def alembic_config(engine: Engine | None = None, url: str | None = None) -> Config:

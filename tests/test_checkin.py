@@ -264,24 +264,33 @@ def test_capacity_counts_people_inside_and_exits_free_seats(demo: Store) -> None
 
 
 def _scans_plans(store: Store, action: Callable[[], object]) -> list[str]:
-    """The query plan lines, on ``scans``, of every statement ``action`` runs."""
-    ran: list[tuple[str, object]] = []
+    """The query plan lines, on ``scans``, of every statement ``action`` runs.
 
-    def seen(_conn: object, _cursor: object, statement: str, params: object, *_: object) -> None:
+    Statements are caught by SQLite itself (the trace callback, with their values), so those
+    run straight on the driver connection are seen as well as those run through SQLAlchemy.
+    """
+    ran: list[str] = []
+
+    def seen(statement: str) -> None:
         if statement.lstrip().upper().startswith("SELECT"):
-            ran.append((statement, params))
+            ran.append(statement)
 
-    sa_event.listen(store.engine, "before_cursor_execute", seen)
+    def traced(dbapi_connection: sqlite3.Connection, _record: object) -> None:
+        dbapi_connection.set_trace_callback(seen)
+
+    store.engine.dispose()  # pooled connections are made again, with the callback
+    sa_event.listen(store.engine, "connect", traced)
     try:
         action()
     finally:
-        sa_event.remove(store.engine, "before_cursor_execute", seen)
+        sa_event.remove(store.engine, "connect", traced)
+        store.engine.dispose()
     conn = sqlite3.connect(store.db_path)
     try:
         return [
             str(row[3])
-            for statement, params in ran
-            for row in conn.execute(f"EXPLAIN QUERY PLAN {statement}", params)  # type: ignore[arg-type]
+            for statement in ran
+            for row in conn.execute(f"EXPLAIN QUERY PLAN {statement}")
             if " scans " in f" {row[3]} "
         ]
     finally:
