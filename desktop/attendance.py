@@ -5,6 +5,12 @@ has not been voided and is either an admitted entry (``ok``, ``not_synced``, or 
 supervisor forced) or an ``exit_ok``. Someone is *inside* a door when their latest counted
 scan there (by time, then clock) is an entry. These functions are what check-in, the
 sessions area, certificates and reports all call, so the answers agree everywhere.
+
+At session doors the figures are also kept, per person and per session, in two local tables
+that triggers on ``scans`` and ``scan_voids`` recompute from those facts whenever one
+arrives (:func:`presence_ddl`): a materialised view, never synced and never written by any
+desk's code, so two desks cannot disagree about it any more than about the facts. A scan at
+a full room of 100,000 then reads one row instead of every entry of the room.
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, Subquery, and_, bindparam, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from desktop.events import event_zone
@@ -26,6 +32,12 @@ ADMITTING = frozenset({"ok", "not_synced"})
 EXIT_OK = "exit_ok"
 
 TALLY_TRIGGERS = ("session_entry_tally_ai", "session_entry_tally_ad")
+PRESENCE_TRIGGERS = (
+    "session_presence_scan_ai",
+    "session_presence_scan_ad",
+    "session_presence_void_ai",
+    "session_presence_void_ad",
+)
 
 
 def tally_ddl() -> list[str]:
@@ -50,6 +62,72 @@ def tally_ddl() -> list[str]:
         f"CREATE TRIGGER {TALLY_TRIGGERS[1]} AFTER DELETE ON scans WHEN {admitted('old')} "
         f"BEGIN UPDATE {table} SET entries = entries - 1 WHERE session_id = old.session_id; END",
     ]
+
+
+def presence_ddl() -> list[str]:
+    """Triggers keeping ``session_presence`` and the tallies' ``inside``/``arrived`` exact.
+
+    Whenever a scan or a void arrives (or goes), the person's standing at that session door
+    is worked out again from their own scans there (a few rows, by the per-person index):
+    inside when the latest counted scan is an entry, arrived when any counted scan is an
+    admitted entry. The tallies move by the difference. Migration 0006 holds a copy.
+    """
+    admitting = ", ".join(f"'{d}'" for d in sorted(ADMITTING))
+    counted_sql = (
+        "s.attendee_id = {a} AND s.session_id = {s} AND ("
+        f"(s.direction = 'entry' AND (s.decision IN ({admitting}) OR s.forced)) "
+        f"OR (s.direction = 'exit' AND s.decision = '{EXIT_OK}')"
+        ") AND NOT EXISTS (SELECT 1 FROM scan_voids v WHERE v.scan_op_id = s.op_id)"
+    )
+
+    def block(s_: str, a: str) -> str:
+        where = counted_sql.format(s=s_, a=a)
+        inside = (
+            f"coalesce((SELECT s.direction = 'entry' FROM scans s WHERE {where} "
+            "ORDER BY s.at DESC, s.hlc DESC LIMIT 1), 0)"
+        )
+        arrived = f"EXISTS (SELECT 1 FROM scans s WHERE {where} AND s.direction = 'entry')"
+        mine = f"session_id = {s_} AND attendee_id = {a}"
+        # The person's old standing leaves the tallies, the new one is worked out once and
+        # stored, then it joins the tallies.
+        return (
+            "INSERT INTO session_entry_tallies (session_id, entries, inside, arrived) "
+            f"VALUES ({s_}, 0, 0, 0) ON CONFLICT (session_id) DO NOTHING; "
+            "INSERT INTO session_presence (session_id, attendee_id, inside, arrived) "
+            f"VALUES ({s_}, {a}, 0, 0) ON CONFLICT (session_id, attendee_id) DO NOTHING; "
+            + _move_tally(s_, mine, "-")
+            + f"UPDATE session_presence SET inside = {inside}, arrived = {arrived} WHERE {mine}; "
+            + _move_tally(s_, mine, "+")
+        )
+
+    def by_void(row: str) -> tuple[str, str, str]:
+        scan_of = f"FROM scans WHERE op_id = {row}.scan_op_id"
+        when = f"EXISTS (SELECT 1 {scan_of} AND session_id IS NOT NULL AND attendee_id IS NOT NULL)"
+        return when, f"(SELECT session_id {scan_of})", f"(SELECT attendee_id {scan_of})"
+
+    at_door = "{r}.session_id IS NOT NULL AND {r}.attendee_id IS NOT NULL"
+    new_void, old_void = by_void("new"), by_void("old")
+    return [
+        f"CREATE TRIGGER {PRESENCE_TRIGGERS[0]} AFTER INSERT ON scans "
+        f"WHEN {at_door.format(r='new')} "
+        f"BEGIN {block('new.session_id', 'new.attendee_id')} END",
+        f"CREATE TRIGGER {PRESENCE_TRIGGERS[1]} AFTER DELETE ON scans "
+        f"WHEN {at_door.format(r='old')} "
+        f"BEGIN {block('old.session_id', 'old.attendee_id')} END",
+        f"CREATE TRIGGER {PRESENCE_TRIGGERS[2]} AFTER INSERT ON scan_voids WHEN {new_void[0]} "
+        f"BEGIN {block(new_void[1], new_void[2])} END",
+        f"CREATE TRIGGER {PRESENCE_TRIGGERS[3]} AFTER DELETE ON scan_voids WHEN {old_void[0]} "
+        f"BEGIN {block(old_void[1], old_void[2])} END",
+    ]
+
+
+def _move_tally(s_: str, mine: str, sign: str) -> str:
+    return (
+        f"UPDATE session_entry_tallies SET "
+        f"inside = inside {sign} (SELECT inside FROM session_presence WHERE {mine}), "
+        f"arrived = arrived {sign} (SELECT arrived FROM session_presence WHERE {mine}) "
+        f"WHERE session_id = {s_}; "
+    )
 
 
 @dataclass(frozen=True)
@@ -160,6 +238,10 @@ _INSIDE = {True: _inside_statement(True), False: _inside_statement(False)}
 # An upper bound of the people inside a session: every admitted entry ever (voids, exits and
 # repeat entries only lower the true figure). One row read, so the exact count (which reads
 # every entry of the session) runs only when the session is near full.
+_T = SessionEntryTally.__table__.c
+_DOOR_TALLY = Prepared(
+    select(_T.inside, _T.arrived).where(_T.session_id == bindparam("session_id"))
+)
 _ENTRY_BOUND = Prepared(
     select(SessionEntryTally.__table__.c.entries).where(
         SessionEntryTally.__table__.c.session_id == bindparam("session_id")
@@ -243,23 +325,6 @@ def presence(
     return Presence(rows[-1].direction == "entry", arrival, len(entries))
 
 
-def _latest_moves(conditions: list[ColumnElement[bool]]) -> Subquery:
-    """Per (door, attendee): the direction of the latest counted scan."""
-    rank = (
-        func.row_number()
-        .over(
-            partition_by=(_S.session_id, _S.attendee_id),
-            order_by=(_S.at.desc(), _S.hlc.desc()),
-        )
-        .label("rank")
-    )
-    return (
-        select(_S.session_id, _S.attendee_id, _S.direction, rank)
-        .where(counted(), *conditions)
-        .subquery()
-    )
-
-
 def inside_now(
     session: Session,
     event_id: str,
@@ -267,8 +332,16 @@ def inside_now(
     window: tuple[datetime, datetime] | None = None,
 ) -> int:
     """How many people are inside a door now (entries minus exits, per person)."""
+    if session_id is not None and window is None:
+        return _door_tally(session, session_id)[0]
     count = session.scalar(_INSIDE[session_id is None], _params(event_id, session_id, window))
     return int(count or 0)
+
+
+def _door_tally(session: Session, session_id: str) -> tuple[int, int]:
+    """A session door's (inside now, arrived), as the triggers keep them: one row read."""
+    row = _DOOR_TALLY.first(session, {"session_id": session_id})
+    return (int(row.inside), int(row.arrived)) if row is not None else (0, 0)
 
 
 def could_be_full(session: Session, session_id: str, capacity: int) -> bool:
@@ -284,6 +357,12 @@ def door_count(
     window: tuple[datetime, datetime] | None = None,
 ) -> DoorCount:
     """Arrived and inside-now of one door."""
+    if session_id is not None and window is None:
+        inside, arrived_here = _door_tally(session, session_id)
+        capacity = session.scalar(
+            select(EventSession.capacity).where(EventSession.id == session_id)
+        )
+        return DoorCount(session_id, arrived_here, inside, capacity)
     arrived = session.scalar(
         select(func.count(func.distinct(_S.attendee_id))).where(
             counted(), admitted_entry(), *_door_conditions(event_id, session_id, window)
@@ -305,32 +384,29 @@ def entrance_count(session: Session, event_id: str, day: date) -> DoorCount:
 
 
 def session_counts(session: Session, event_id: str) -> dict[str, DoorCount]:
-    """Arrived / inside now / capacity for every session of the programme, in two queries."""
+    """Arrived / inside now / capacity for every session of the programme, in two queries.
+
+    The figures are the triggers' (see :func:`presence_ddl`): no scan is read.
+    """
     capacities = dict(
         session.execute(
             select(EventSession.id, EventSession.capacity).where(EventSession.event_id == event_id)
         ).all()
     )
-    arrived: dict[str, int] = dict(
-        session.execute(
-            select(_S.session_id, func.count(func.distinct(_S.attendee_id)))
-            .where(_S.event_id == event_id, _S.session_id.is_not(None))
-            .where(counted(), admitted_entry())
-            .group_by(_S.session_id)
-        ).all()
-    )
-    moves = _latest_moves([_S.event_id == event_id, _S.session_id.is_not(None)])
-    inside: dict[str, int] = dict(
-        session.execute(
-            select(moves.c.session_id, func.count())
-            .where(moves.c.rank == 1, moves.c.direction == "entry")
-            .group_by(moves.c.session_id)
-        ).all()
-    )
-    return {
-        sid: DoorCount(sid, int(arrived.get(sid, 0)), int(inside.get(sid, 0)), capacity)
-        for sid, capacity in capacities.items()
+    tallies = {
+        row.session_id: row
+        for row in session.execute(
+            select(_T.session_id, _T.inside, _T.arrived)
+            .join(EventSession, EventSession.id == _T.session_id)
+            .where(EventSession.event_id == event_id)
+        )
     }
+    counts: dict[str, DoorCount] = {}
+    for sid, capacity in capacities.items():
+        row = tallies.get(sid)
+        inside, arrived = (int(row.inside), int(row.arrived)) if row is not None else (0, 0)
+        counts[sid] = DoorCount(sid, arrived, inside, capacity)
+    return counts
 
 
 def session_attendance(session: Session, event_id: str, session_id: str) -> list[AttendanceRow]:

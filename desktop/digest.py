@@ -14,7 +14,15 @@ from desktop.models import Base
 
 # Columns that are this desk's own bookkeeping, not state every desk must share.
 LOCAL_COLUMNS = {"operations": {"local", "pushed", "applied_at"}}
-LOCAL_TABLES = {"sync_cursors", "local_settings", "alembic_version"}
+# Tables that are this desk's own: its settings and cursors, and the attendance indexes its
+# triggers work out from the scans (the scans themselves are compared).
+LOCAL_TABLES = {
+    "sync_cursors",
+    "local_settings",
+    "alembic_version",
+    "session_entry_tallies",
+    "session_presence",
+}
 
 
 def _canonical(value: Any) -> Any:

@@ -186,6 +186,25 @@ class SessionEntryTally(Base):
 
     session_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     entries: Mapped[int] = mapped_column(Integer, default=0)
+    # Exact figures, from ``session_presence``: people inside now, people ever admitted.
+    inside: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    arrived: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class SessionPresence(Base):
+    """Each person's standing at each session door, kept by triggers from the scans.
+
+    A local materialised view, never synced and never written by code: triggers on ``scans``
+    and ``scan_voids`` work it out again from the person's own scans at that door whenever
+    one arrives. See ``attendance.presence_ddl``.
+    """
+
+    __tablename__ = "session_presence"
+
+    session_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    attendee_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    inside: Mapped[int] = mapped_column(Integer, default=0)  # latest counted scan: an entry
+    arrived: Mapped[int] = mapped_column(Integer, default=0)  # any admitted entry counted
 
 
 class ScanVoid(Base):

@@ -36,7 +36,7 @@ from desktop.demo import DEMO_EVENT_ID, demo_attendee_id, demo_session_id
 from desktop.digest import state_digest
 from desktop.journal import DeskContext, Op, format_hlc
 from desktop.keys import generate_signing_key, load_private_key
-from desktop.models import Scan, ScanVoid, SessionEntryTally
+from desktop.models import Scan, ScanVoid, SessionEntryTally, SessionPresence
 from desktop.permissions import PermissionDenied
 from desktop.store import DB_NAME, Store, alembic_config, open_store
 from desktop.tokens import TOKEN_PREFIX, make_token, verify_token
@@ -329,6 +329,34 @@ def test_the_entry_tally_is_each_sessions_admitted_entries(demo: Store) -> None:
 
 def test_tally_migration_holds_the_same_triggers_as_the_service() -> None:
     assert load_migration("0005_entry_tallies.py").statements() == attendance.tally_ddl()
+    assert load_migration("0006_session_presence.py").statements() == attendance.presence_ddl()
+
+
+def test_presence_figures_follow_entries_exits_and_undos(demo: Store) -> None:
+    sid = small_session(demo, capacity=2)
+    door = DeskMode("session", sid)
+    out = DeskMode("session", sid, direction="exit")
+    first = scan(demo, token(demo, 20), door)
+    scan(demo, token(demo, 21), door)
+    scan(demo, token(demo, 21), out)
+
+    def figures() -> tuple[int, int]:
+        with demo.begin() as session:
+            count = attendance.door_count(session, DEMO_EVENT_ID, sid)
+            _check_presence_against_the_scans(session, DEMO_EVENT_ID)
+            return count.inside, count.arrived
+
+    assert figures() == (1, 2)
+    with demo.begin() as session:
+        checkin.void_scan(session, desk.context(session), str(first.op_id), "wrong person")
+    assert figures() == (0, 1)  # undone: never came in
+    assert scan(demo, token(demo, 22), door).decision == "ok"
+    assert scan(demo, token(demo, 23), door).decision == "ok"
+    assert figures() == (2, 3)
+    # Full by the exact figure, which the triggers keep: no scan of the room is read.
+    plans = _scans_plans(demo, lambda: scan(demo, token(demo, 24), door))
+    assert all("ix_scans_attendee_session_at" in line for line in plans), plans
+    assert scan(demo, token(demo, 25), door).decision == "session_full"
 
 
 def test_an_older_database_gets_its_tallies_when_migrated(demo: Store) -> None:
@@ -342,7 +370,9 @@ def test_an_older_database_gets_its_tallies_when_migrated(demo: Store) -> None:
     again = open_store(demo.data_dir)
     try:
         with again.begin() as session:
-            assert session.get(SessionEntryTally, sid).entries == 2  # type: ignore[union-attr]
+            tally = session.get(SessionEntryTally, sid)
+            assert tally is not None and (tally.entries, tally.inside, tally.arrived) == (2, 2, 2)
+            _check_presence_against_the_scans(session, DEMO_EVENT_ID)
         assert scan(again, token(again, 22), door).decision == "session_full"
     finally:
         again.close()
@@ -643,6 +673,29 @@ def scan_histories(draw: st.DrawFn) -> list[Op]:
     return ops
 
 
+def _check_presence_against_the_scans(session: Session, event_id: str = EVENT) -> None:
+    """The triggers' figures equal those worked out from every scan (window functions)."""
+    doors = session.scalars(select(Scan.session_id).where(Scan.session_id.is_not(None)).distinct())
+    for sid in doors:
+        params = {"event_id": event_id, "session_id": sid, "start": datetime(1900, 1, 1),
+                  "end": datetime(9999, 1, 1)}  # fmt: skip
+        inside = session.scalar(attendance._INSIDE[False], params)
+        arrived = session.scalar(
+            select(func.count(func.distinct(Scan.attendee_id))).where(
+                Scan.session_id == sid, attendance.counted(), attendance.admitted_entry()
+            )
+        )
+        tally = session.get(SessionEntryTally, sid)
+        assert tally is not None
+        assert (tally.inside, tally.arrived) == (inside, arrived)
+        people = session.scalars(
+            select(SessionPresence).where(SessionPresence.session_id == sid)
+        ).all()  # fmt: skip
+        for row in people:
+            here = attendance.presence(session, event_id, row.attendee_id, sid)
+            assert (bool(row.inside), bool(row.arrived)) == (here.inside, here.entries > 0)
+
+
 def _derived(session: Session) -> tuple[object, ...]:
     tally = select(SessionEntryTally.session_id, SessionEntryTally.entries)
     tallies = {row[0]: row[1] for row in session.execute(tally)}
@@ -650,7 +703,8 @@ def _derived(session: Session) -> tuple[object, ...]:
         Scan.session_id.is_not(None), attendance.admitted_entry()
     )
     counts = session.execute(admitted.group_by(Scan.session_id))
-    assert tallies == {row[0]: row[1] for row in counts}
+    assert {k: v for k, v in tallies.items() if v} == {row[0]: row[1] for row in counts}
+    _check_presence_against_the_scans(session)
     return (
         state_digest(session)["all"],
         attendance.session_counts(session, EVENT),
