@@ -128,8 +128,10 @@ class Prepared:
         )
 
     def _driver(self, session: Session) -> tuple[Any, _Compiled]:
-        # Pending ORM changes go first, as Session.execute's autoflush would send them.
-        session.flush()
+        # Pending ORM changes go first, as Session.execute's autoflush would send them (and,
+        # as there, not inside a ``no_autoflush`` block).
+        if session.autoflush:
+            session.flush()
         found = session.info.get(_DRIVER)
         if found is None:
             session.connection()  # begins the transaction, which puts its connection in info

@@ -167,6 +167,11 @@ def test_pending_orm_changes_are_seen_and_transactions_follow_the_session(demo: 
         session.add(LocalSetting(key="probe", value="kept"))
         session.commit()
         assert setting.scalar(session) == "kept"
+        with session.no_autoflush:  # held back there, as Session.execute would
+            session.add(LocalSetting(key="probe2", value="held"))
+            held = Prepared(select(LocalSetting.value).where(LocalSetting.key == "probe2"))
+            assert held.scalar(session) is None
+        assert held.scalar(session) == "held"
         session.commit()
     finally:
         session.close()
