@@ -889,13 +889,15 @@ _PERSONAL_IN_OPS: dict[str, tuple[str, tuple[str, ...]]] = {
     "attendee.cancel": ("id", ("reason",)),
     "attendee.restore": ("id", ("reason",)),
     "certificate.issue": ("attendee_id", ("name_printed",)),
+    # A supervisor's free text about the person ("her flight was late", a doctor's note).
+    "certificate.override": ("attendee_id", ("reason",)),
     # No personal data in it, but it may create the attendee's row: that row must be erased.
     "badge.revoke": ("id", ()),
 }
 
 
 def _erase_rows(session: Session, event_id: str, ids: list[str] | None) -> None:
-    """Blank the personal fields (clocks pinned at ERASED_CLOCK) and printed names."""
+    """Blank the personal fields (clocks pinned at ERASED_CLOCK), printed names, reasons."""
     blanks = ", ".join(f"{name} = ''" for name in PERSONAL_FIELDS)
     pins = ", ".join(f"'$.{name}', :erased" for name in PERSONAL_FIELDS)
     only = "" if ids is None else " AND id IN :ids"
@@ -906,15 +908,17 @@ def _erase_rows(session: Session, event_id: str, ids: list[str] | None) -> None:
         f"UPDATE attendees SET {blanks}, field_hlc = json_set(coalesce(field_hlc, '{{}}'), "
         f"{pins}) WHERE event_id = :event_id{only}"
     )
-    certificates = text(
-        "UPDATE certificates SET name_printed = '' WHERE event_id = :event_id"
-        + ("" if ids is None else " AND attendee_id IN :ids")
-    )
+    person = "" if ids is None else " AND attendee_id IN :ids"
+    facts = [
+        text(f"UPDATE {table} SET {column} = '' WHERE event_id = :event_id{person}")
+        for table, column in (("certificates", "name_printed"), ("certificate_overrides", "reason"))
+    ]
     if ids is not None:
         attendees = attendees.bindparams(bindparam("ids", expanding=True))
-        certificates = certificates.bindparams(bindparam("ids", expanding=True))
+        facts = [fact.bindparams(bindparam("ids", expanding=True)) for fact in facts]
     session.execute(attendees, params)
-    session.execute(certificates, {k: v for k, v in params.items() if k != "erased"})
+    for fact in facts:
+        session.execute(fact, {k: v for k, v in params.items() if k != "erased"})
 
 
 def _erase_ops(

@@ -6,7 +6,8 @@ request for access.
 
 *Erase* is an ``attendee.erase`` operation, so every desk that receives it erases too. It
 blanks the fields that identify a person (:data:`desktop.journal.PERSONAL_FIELDS`), the names
-printed on certificates and the journal's own copies of them, and it absorbs: a put made
+printed on certificates, the reasons supervisors typed for their certificate decisions, and
+the journal's own copies of them, and it absorbs: a put made
 before or after it, arriving in any order, never brings the data back. Gender, country,
 category, status and the scans stay, so reports keep their anonymous counts.
 

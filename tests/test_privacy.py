@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from desktop import cli, desk, journal, operators, privacy, registry
+from desktop import certificates, cli, desk, journal, operators, privacy, registry
 from desktop.demo import demo_attendee_id
 from desktop.digest import state_digest
 from desktop.journal import PERSONAL_FIELDS, DeskContext, Op
-from desktop.models import Attendee, Certificate, Operation
+from desktop.models import Attendee, Certificate, CertificateOverride, Operation
 from desktop.permissions import PermissionDenied
 from desktop.store import DB_NAME, Store, open_store
 
@@ -79,6 +79,9 @@ def test_erase_after_the_event_keeps_anonymous_counts(demo_store: Store) -> None
             "certificate.issue",
             {"attendee_id": demo_attendee_id(0), "serial": "C-1", "name_printed": "Printed Name"},
         )
+        certificates.set_override(
+            session, ctx, demo_attendee_id(3), True, "Ms Reyes was in hospital on day 2"
+        )
         counts = privacy.anonymous_counts(session, ctx.event_id)
         assert counts["attendance"]["attended"] == 14
         # The demo ends on 29 August 2024.
@@ -91,10 +94,14 @@ def test_erase_after_the_event_keeps_anonymous_counts(demo_store: Store) -> None
         assert all(privacy.is_erased(r) for r in rows)
         assert all(not _personal_text(session, r.id) for r in rows)
         assert all(r.country and r.category for r in rows)
-        for payload in session.scalars(select(Operation.payload)):
+        for kind, payload in session.execute(select(Operation.kind, Operation.payload)):
             assert not set(payload) & {*PERSONAL_FIELDS, "name_printed"}
+            assert kind != "certificate.override" or "reason" not in payload
         cert = session.scalars(select(Certificate)).one()
         assert cert.name_printed == "" and cert.serial == "C-1"
+        # The supervisor's word stays (the certificate still follows it), its text does not.
+        override = session.scalars(select(CertificateOverride)).one()
+        assert override.eligible is True and override.reason == ""
         # A later correction cannot bring a name back.
         registry.update(session, ctx, demo_attendee_id(5), {"given_name": "Back Again"})
     with demo_store.begin() as session:
@@ -127,6 +134,7 @@ def test_every_desk_erases_even_what_arrives_after(demo_template: Path, tmp_path
         ctx_b = _owner(b)
         with b.begin() as session:  # desk B, offline, corrects a name and registers a walk-in
             registry.update(session, ctx_b, person, {"given_name": "Corrected"})
+            certificates.set_override(session, ctx_b, person, False, "Corrected left early, ill")
             walk_in = registry.register(session, ctx_b, {"given_name": "Late", "family_name": "X"})
         ctx_a = _owner(a)
         with a.begin() as session:  # desk A erases one person, then the whole event
@@ -142,7 +150,9 @@ def test_every_desk_erases_even_what_arrives_after(demo_template: Path, tmp_path
             digest_a = state_digest(session)
             assert not _personal_text(session, person)
             assert not _personal_text(session, walk_in)
+            assert session.scalars(select(CertificateOverride.reason)).all() == [""]
         with b.begin() as session:
+            assert session.scalars(select(CertificateOverride.reason)).all() == [""]
             digest_b = state_digest(session)
             assert not _personal_text(session, walk_in)
         assert digest_a == digest_b
