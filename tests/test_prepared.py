@@ -50,6 +50,15 @@ def _scan_row(op_id: str, **changes: object) -> dict[str, object]:
     return row
 
 
+def _stored(store: Store, sql: str) -> list[tuple[object, ...]]:
+    """Rows as the file holds them (a bare connection: no conversion), by op_id."""
+    raw = sqlite3.connect(store.db_path)
+    try:
+        return raw.execute(f"{sql} ORDER BY op_id").fetchall()
+    finally:
+        raw.close()
+
+
 def test_rows_are_those_session_execute_gives(demo: Store) -> None:
     # Dates, booleans, JSON (public keys, admitted categories) and NULLs come back converted.
     with demo.begin() as session:
@@ -103,13 +112,7 @@ def test_a_prepared_insert_stores_what_a_core_insert_stores(demo: Store) -> None
     with demo.begin() as session:
         session.execute(insert(Scan.__table__), [_scan_row("core")])
         prepared.run(session, _scan_row("prepared"))
-    raw = sqlite3.connect(demo.db_path)
-    try:
-        rows = raw.execute("SELECT * FROM scans WHERE op_id IN ('core', 'prepared')"
-                           " ORDER BY op_id").fetchall()  # fmt: skip
-    finally:
-        raw.close()
-    core, ours = rows
+    core, ours = _stored(demo, "SELECT * FROM scans WHERE op_id IN ('core', 'prepared')")
     # Same text for the time, same 0/1 for the flag, same everything but the key.
     assert core[1:] == ours[1:]
 
@@ -135,12 +138,11 @@ def test_the_journal_payload_is_stored_as_session_execute_stores_it(demo: Store)
             select(Operation.__table__.c.payload).where(Operation.op_id.in_(["core", "prepared"]))
         ).scalars().all()  # fmt: skip
     assert stored == [row["payload"], row["payload"]]
-    raw = sqlite3.connect(demo.db_path)
-    try:
-        texts = raw.execute("SELECT payload, local, pushed, applied_at FROM operations"
-                            " WHERE op_id IN ('core', 'prepared')").fetchall()  # fmt: skip
-    finally:
-        raw.close()
+    texts = _stored(
+        demo,
+        "SELECT payload, local, pushed, applied_at FROM operations"
+        " WHERE op_id IN ('core', 'prepared')",
+    )
     assert texts[0] == texts[1]
 
 
