@@ -180,6 +180,15 @@ def _child(which: str, work: Path) -> dict[str, Any]:
 
 
 def _peak_mb() -> float:
+    # Linux: this process's own high-water mark. getrusage's ru_maxrss is not: it survives
+    # fork and exec, so a child started by a bench that already holds 700 MB reports 700 MB.
+    try:
+        status = Path("/proc/self/status").read_text(encoding="ascii")
+    except OSError:
+        status = ""
+    for line in status.splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024  # kB
     try:
         import resource
     except ImportError:  # Windows: no getrusage; report nothing rather than a wrong figure
