@@ -889,8 +889,11 @@ _PERSONAL_IN_OPS: dict[str, tuple[str, tuple[str, ...]]] = {
     "attendee.cancel": ("id", ("reason",)),
     "attendee.restore": ("id", ("reason",)),
     "certificate.issue": ("attendee_id", ("name_printed",)),
-    # A supervisor's free text about the person ("her flight was late", a doctor's note).
+    # A supervisor's free text about the person ("her flight was late", a doctor's note),
+    # on a certificate decision or on an admission despite a refusal, ...
     "certificate.override": ("attendee_id", ("reason",)),
+    # and the text typed into the scan field when a person was chosen by name.
+    "scan": ("attendee_id", ("reason", "raw")),
     # No personal data in it, but it may create the attendee's row: that row must be erased.
     "badge.revoke": ("id", ()),
 }
@@ -911,7 +914,12 @@ def _erase_rows(session: Session, event_id: str, ids: list[str] | None) -> None:
     person = "" if ids is None else " AND attendee_id IN :ids"
     facts = [
         text(f"UPDATE {table} SET {column} = '' WHERE event_id = :event_id{person}")
-        for table, column in (("certificates", "name_printed"), ("certificate_overrides", "reason"))
+        for table, column in (
+            ("certificates", "name_printed"),
+            ("certificate_overrides", "reason"),
+            ("scans", "reason"),
+            ("scans", "raw"),
+        )
     ]
     if ids is not None:
         attendees = attendees.bindparams(bindparam("ids", expanding=True))
@@ -957,11 +965,17 @@ def _apply_attendee_erase(session: Session, op: Op) -> None:
     _erase_ops(session, op.event_id, ids)
 
 
+# Asked after every scan is applied (scans may carry a supervisor's reason): on the driver.
+_ERASURES = Prepared(
+    select(Operation.__table__.c.event_id, Operation.__table__.c.payload).where(
+        Operation.__table__.c.kind == "attendee.erase"
+    )
+)
+
+
 def _scrub_erased(session: Session, ops: list[Op]) -> None:
     """Erase what just arrived about someone already erased (the erase came first)."""
-    erasures = session.execute(
-        select(Operation.event_id, Operation.payload).where(Operation.kind == "attendee.erase")
-    ).all()
+    erasures = _ERASURES.all(session)
     if not erasures:
         return
     everyone = {e for e, p in erasures if p.get("scope") == "event"}
@@ -979,15 +993,28 @@ def _scrub_erased(session: Session, ops: list[Op]) -> None:
     for event_id, (people, op_ids) in hit.items():
         _erase_rows(session, event_id, people)
         _erase_ops(session, event_id, None, op_ids)
+        # A scan names its person by id, or no one (typed text that matched nobody): its own
+        # row is blanked by op id, as the erasure blanked the scans it found.
+        blank_scans = text(
+            "UPDATE scans SET reason = '', raw = '' WHERE op_id IN :op_ids"
+        ).bindparams(bindparam("op_ids", expanding=True))
+        session.execute(blank_scans, {"op_ids": op_ids})
 
 
-def _erasing(fn: Applier) -> Applier:
+# Facts whose only personal data is their typed text: one without it has nothing to scrub.
+_TEXT_ONLY = frozenset({"scan", "certificate.override"})
+
+
+def _erasing(fn: Applier, kind: str) -> Applier:
+    texts = _PERSONAL_IN_OPS[kind][1] if kind in _TEXT_ONLY else ()
+
     def apply_then_scrub(session: Session, op: Op) -> None:
         fn(session, op)
-        _scrub_erased(session, [op])
+        if not texts or any(op.payload.get(name) for name in texts):
+            _scrub_erased(session, [op])
 
     return apply_then_scrub
 
 
 for _kind in _PERSONAL_IN_OPS:
-    APPLIERS[_kind] = _erasing(APPLIERS[_kind])
+    APPLIERS[_kind] = _erasing(APPLIERS[_kind], _kind)

@@ -6,10 +6,11 @@ request for access.
 
 *Erase* is an ``attendee.erase`` operation, so every desk that receives it erases too. It
 blanks the fields that identify a person (:data:`desktop.journal.PERSONAL_FIELDS`), the names
-printed on certificates, the reasons supervisors typed for their certificate decisions, and
-the journal's own copies of them, and it absorbs: a put made
+printed on certificates, the reasons supervisors typed for a certificate decision or for an
+admission despite a refusal, and the journal's own copies of them; and it absorbs: a put made
 before or after it, arriving in any order, never brings the data back. Gender, country,
-category, status and the scans stay, so reports keep their anonymous counts.
+category, status and the scans (without those reasons) stay, so reports keep their anonymous
+counts. The reason given for undoing a scan is kept: it names no attendee to erase by.
 
 The hub keeps its own copy of the operations it received; erasing there is the hub
 administrator's task (the desks' role may only insert and read).

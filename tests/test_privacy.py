@@ -14,7 +14,7 @@ from desktop import certificates, cli, desk, journal, operators, privacy, regist
 from desktop.demo import demo_attendee_id
 from desktop.digest import state_digest
 from desktop.journal import PERSONAL_FIELDS, DeskContext, Op
-from desktop.models import Attendee, Certificate, CertificateOverride, Operation
+from desktop.models import Attendee, Certificate, CertificateOverride, Operation, Scan
 from desktop.permissions import PermissionDenied
 from desktop.store import DB_NAME, Store, open_store
 
@@ -82,6 +82,8 @@ def test_erase_after_the_event_keeps_anonymous_counts(demo_store: Store) -> None
         certificates.set_override(
             session, ctx, demo_attendee_id(3), True, "Ms Reyes was in hospital on day 2"
         )
+        forced = {"decision": "not_open", "forced": True, "reason": "Dr Cruz, the minister's aide"}
+        journal.record(session, ctx, "scan", {"attendee_id": demo_attendee_id(3), **forced})
         counts = privacy.anonymous_counts(session, ctx.event_id)
         assert counts["attendance"]["attended"] == 14
         # The demo ends on 29 August 2024.
@@ -96,12 +98,13 @@ def test_erase_after_the_event_keeps_anonymous_counts(demo_store: Store) -> None
         assert all(r.country and r.category for r in rows)
         for kind, payload in session.execute(select(Operation.kind, Operation.payload)):
             assert not set(payload) & {*PERSONAL_FIELDS, "name_printed"}
-            assert kind != "certificate.override" or "reason" not in payload
+            assert kind not in ("certificate.override", "scan") or "reason" not in payload
         cert = session.scalars(select(Certificate)).one()
         assert cert.name_printed == "" and cert.serial == "C-1"
         # The supervisor's word stays (the certificate still follows it), its text does not.
         override = session.scalars(select(CertificateOverride)).one()
         assert override.eligible is True and override.reason == ""
+        assert session.scalars(select(Scan.reason).where(Scan.forced)).all() == [""]
         # A later correction cannot bring a name back.
         registry.update(session, ctx, demo_attendee_id(5), {"given_name": "Back Again"})
     with demo_store.begin() as session:
@@ -135,6 +138,19 @@ def test_every_desk_erases_even_what_arrives_after(demo_template: Path, tmp_path
         with b.begin() as session:  # desk B, offline, corrects a name and registers a walk-in
             registry.update(session, ctx_b, person, {"given_name": "Corrected"})
             certificates.set_override(session, ctx_b, person, False, "Corrected left early, ill")
+            journal.record(
+                session,
+                ctx_b,
+                "scan",
+                {"attendee_id": person, "decision": "ok", "forced": True, "reason": "Corrected"},
+            )
+            # A name typed at the door that matched nobody: erased with the event too.
+            journal.record(
+                session,
+                ctx_b,
+                "scan",
+                {"attendee_id": None, "decision": "invalid", "raw": "Ana Lim"},
+            )
             walk_in = registry.register(session, ctx_b, {"given_name": "Late", "family_name": "X"})
         ctx_a = _owner(a)
         with a.begin() as session:  # desk A erases one person, then the whole event
@@ -151,8 +167,12 @@ def test_every_desk_erases_even_what_arrives_after(demo_template: Path, tmp_path
             assert not _personal_text(session, person)
             assert not _personal_text(session, walk_in)
             assert session.scalars(select(CertificateOverride.reason)).all() == [""]
+            assert set(session.scalars(select(Scan.reason).where(Scan.forced))) == {""}
+            assert set(session.scalars(select(Scan.raw))) == {""}
         with b.begin() as session:
             assert session.scalars(select(CertificateOverride.reason)).all() == [""]
+            assert set(session.scalars(select(Scan.reason).where(Scan.forced))) == {""}
+            assert set(session.scalars(select(Scan.raw))) == {""}
             digest_b = state_digest(session)
             assert not _personal_text(session, walk_in)
         assert digest_a == digest_b
