@@ -96,8 +96,10 @@ class Attendee(Base):
 
     __tablename__ = "attendees"
     __table_args__ = (
-        Index("ix_attendees_event_family", "event_id", "family_name"),
         Index("ix_attendees_event_short_code", "event_id", "short_code"),
+        # The countries, categories and registered count of an event (the areas' filters),
+        # read from the index alone.
+        Index("ix_attendees_event_filters", "event_id", "country", "category", "status"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)

@@ -1,15 +1,17 @@
-"""Helpers for tests about the store: migrations as modules, a write lock held by another thread."""
+"""Helpers for tests about the store: migrations as modules, a write lock held by another
+thread, the query plans of what an action runs."""
 
 from __future__ import annotations
 
 import importlib.util
+import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
 
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from desktop.store import Store
 
@@ -43,3 +45,36 @@ def write_lock_held(store: Store, key: str = "test-held") -> Iterator[None]:
     finally:
         release.set()
         writer.join()
+
+
+def query_plans(store: Store, action: Callable[[], object]) -> list[str]:
+    """The query plan lines of every SELECT that ``action`` runs on the store.
+
+    Statements are caught by SQLite itself (the trace callback, with their values), so those
+    run straight on the driver connection are seen as well as those run through SQLAlchemy.
+    """
+    ran: list[str] = []
+
+    def seen(statement: str) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            ran.append(statement)
+
+    def traced(dbapi_connection: sqlite3.Connection, _record: object) -> None:
+        dbapi_connection.set_trace_callback(seen)
+
+    store.engine.dispose()  # pooled connections are made again, with the callback
+    event.listen(store.engine, "connect", traced)
+    try:
+        action()
+    finally:
+        event.remove(store.engine, "connect", traced)
+        store.engine.dispose()
+    conn = sqlite3.connect(store.db_path)
+    try:
+        return [
+            str(row[3])
+            for statement in ran
+            for row in conn.execute(f"EXPLAIN QUERY PLAN {statement}")
+        ]
+    finally:
+        conn.close()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import sqlite3
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -13,10 +12,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from alembic import command
 from conftest_demo_helpers import venue
-from conftest_store_helpers import load_migration
+from conftest_store_helpers import load_migration, query_plans
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import event as sa_event
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -264,37 +262,8 @@ def test_capacity_counts_people_inside_and_exits_free_seats(demo: Store) -> None
 
 
 def _scans_plans(store: Store, action: Callable[[], object]) -> list[str]:
-    """The query plan lines, on ``scans``, of every statement ``action`` runs.
-
-    Statements are caught by SQLite itself (the trace callback, with their values), so those
-    run straight on the driver connection are seen as well as those run through SQLAlchemy.
-    """
-    ran: list[str] = []
-
-    def seen(statement: str) -> None:
-        if statement.lstrip().upper().startswith("SELECT"):
-            ran.append(statement)
-
-    def traced(dbapi_connection: sqlite3.Connection, _record: object) -> None:
-        dbapi_connection.set_trace_callback(seen)
-
-    store.engine.dispose()  # pooled connections are made again, with the callback
-    sa_event.listen(store.engine, "connect", traced)
-    try:
-        action()
-    finally:
-        sa_event.remove(store.engine, "connect", traced)
-        store.engine.dispose()
-    conn = sqlite3.connect(store.db_path)
-    try:
-        return [
-            str(row[3])
-            for statement in ran
-            for row in conn.execute(f"EXPLAIN QUERY PLAN {statement}")
-            if " scans " in f" {row[3]} "
-        ]
-    finally:
-        conn.close()
+    """The query plan lines, on ``scans``, of every statement ``action`` runs."""
+    return [line for line in query_plans(store, action) if " scans " in f" {line} "]
 
 
 def test_a_scan_reads_its_own_person_and_door_not_the_whole_room(demo: Store) -> None:

@@ -10,13 +10,14 @@ from typing import Any
 
 import pytest
 from alembic import command
-from conftest_store_helpers import load_migration
+from conftest_store_helpers import load_migration, query_plans
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from desktop import desk, events, journal, privacy, registry, search
+from desktop import badges, desk, events, journal, privacy, registry, search
+from desktop.badges import BadgeFilter
 from desktop.journal import DeskContext, Op
 from desktop.search import Filters, Query
 from desktop.store import DB_NAME, Store, alembic_config, open_store
@@ -361,6 +362,32 @@ def test_filters_country_category_arrived_badge(
         assert marks.arrived == {ids["Santos"], ids["Kim"], ids["Wang"]}
         assert marks.badge_printed == {ids["Nguyễn"], ids["Santos"]}
         assert search.count(session, ctx.event_id, Query(filters=both)) == 1
+
+
+def test_the_filter_lists_come_from_the_index_alone(
+    event: tuple[Store, DeskContext, dict[str, str]],
+) -> None:
+    # The areas list and count these each time they are shown: never from every attendee row.
+    store, ctx, _ids = event
+    found: dict[str, list[str]] = {}
+
+    def lists() -> None:
+        with store.read() as session:
+            found["countries"] = search.countries(session, ctx.event_id)
+            found["categories"] = search.categories(session, ctx.event_id)
+            # The badges area's batch count, each time it is shown.
+            found["registered"] = [
+                str(badges.count_attendees(session, ctx.event_id, BadgeFilter()))
+            ]
+
+    plans = [p for p in query_plans(store, lists) if " attendees " in f" {p} "]
+    assert {"TR", "PH"} <= set(found["countries"]) and found["countries"] == sorted(
+        found["countries"]
+    )
+    assert "local_participant" in found["categories"]
+    assert found["registered"] == [str(len(PEOPLE))]
+    assert len(plans) == 3, plans
+    assert all("COVERING INDEX ix_attendees_event_filters" in p for p in plans), plans
 
 
 def test_sort_orders_and_pages(event: tuple[Store, DeskContext, dict[str, str]]) -> None:
