@@ -80,10 +80,11 @@ def _integrity(path: Path) -> str:
 
 def _fill(disk: Path) -> Path:
     filler = disk / "filler.bin"
-    with filler.open("wb") as handle, contextlib.suppress(OSError):
+    # Unbuffered: a buffered file keeps the bytes a full disk refused and fails again when
+    # it is closed, depending on where the last write happened to end.
+    with filler.open("wb", buffering=0) as handle, contextlib.suppress(OSError):
         while True:
             handle.write(b"\0" * 65536)
-            handle.flush()
     return filler
 
 
