@@ -899,6 +899,14 @@ _PERSONAL_IN_OPS: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 
 
+# Text about a person in the facts that name them: blanked when the person is erased.
+_ERASED_TEXT = {
+    "certificates": "name_printed = ''",
+    "certificate_overrides": "reason = ''",
+    "scans": "reason = '', raw = ''",
+}
+
+
 def _erase_rows(session: Session, event_id: str, ids: list[str] | None) -> None:
     """Blank the personal fields (clocks pinned at ERASED_CLOCK), printed names, reasons."""
     blanks = ", ".join(f"{name} = ''" for name in PERSONAL_FIELDS)
@@ -913,13 +921,8 @@ def _erase_rows(session: Session, event_id: str, ids: list[str] | None) -> None:
     )
     person = "" if ids is None else " AND attendee_id IN :ids"
     facts = [
-        text(f"UPDATE {table} SET {column} = '' WHERE event_id = :event_id{person}")
-        for table, column in (
-            ("certificates", "name_printed"),
-            ("certificate_overrides", "reason"),
-            ("scans", "reason"),
-            ("scans", "raw"),
-        )
+        text(f"UPDATE {table} SET {blank} WHERE event_id = :event_id{person}")
+        for table, blank in _ERASED_TEXT.items()
     ]
     if ids is not None:
         attendees = attendees.bindparams(bindparam("ids", expanding=True))
@@ -995,12 +998,12 @@ def _scrub_erased(session: Session, ops: list[Op]) -> None:
         _erase_ops(session, event_id, None, op_ids)
         # A scan names its person by id, or no one (typed text that matched nobody): its own
         # row is blanked by op id, as the erasure blanked the scans it found.
-        blank_scans = text(
-            "UPDATE scans SET reason = '', raw = '' WHERE op_id IN :op_ids"
-        ).bindparams(bindparam("op_ids", expanding=True))
-        session.execute(blank_scans, {"op_ids": op_ids})
+        session.execute(_BLANK_SCANS, {"op_ids": op_ids})
 
 
+_BLANK_SCANS = text(f"UPDATE scans SET {_ERASED_TEXT['scans']} WHERE op_id IN :op_ids").bindparams(
+    bindparam("op_ids", expanding=True)
+)
 # Facts whose only personal data is their typed text: one without it has nothing to scrub.
 _TEXT_ONLY = frozenset({"scan", "certificate.override"})
 

@@ -171,10 +171,16 @@ class Prepared:
 
 
 def _execute(driver: Any, compiled: _Compiled, params: Mapping[str, Any] | None) -> Any:
-    arguments = compiled.arguments(params or {})
+    return driver_execute(driver, compiled.sql, compiled.arguments(params or {}))
+
+
+def driver_execute(driver: sqlite3.Connection, sql: str, arguments: Sequence[Any] = ()) -> Any:
+    """``driver.execute``, its errors raised as SQLAlchemy raises them.
+
+    IntegrityError, OperationalError (a full disk, "database is locked"), …: callers that
+    tell a bad operation from a full disk by those classes still can.
+    """
     try:
-        return driver.execute(compiled.sql, arguments)
+        return driver.execute(sql, arguments)
     except sqlite3.Error as exc:
-        # As SQLAlchemy would raise it (IntegrityError, OperationalError, …), so callers that
-        # tell a bad operation from a full disk by those classes still can.
-        raise DBAPIError.instance(compiled.sql, arguments, exc, sqlite3.Error) from exc
+        raise DBAPIError.instance(sql, arguments, exc, sqlite3.Error) from exc

@@ -16,11 +16,12 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from desktop import desk
 from desktop.paths import migrations_dir
+from desktop.prepared import driver_execute
 
 DB_NAME = "eventdesk.sqlite3"
 MARKER_NAME = "EVENTDESK"
@@ -152,10 +153,10 @@ def make_engine(db_path: Path) -> Engine:
             # A snapshot (WAL): it waits for no writer and no writer waits for it. query_only
             # turns a write attempted by mistake into an error instead of a lock upgrade.
             conn.connection.info[_QUERY_ONLY] = True
-            _begin(driver, "PRAGMA query_only = ON")
-            _begin(driver, "BEGIN DEFERRED")
+            driver_execute(driver, "PRAGMA query_only = ON")
+            driver_execute(driver, "BEGIN DEFERRED")
         else:
-            _begin(driver, "BEGIN IMMEDIATE")
+            driver_execute(driver, "BEGIN IMMEDIATE")
 
     @event.listens_for(engine, "checkin")
     def _writable_again(dbapi_connection: Any, record: Any) -> None:
@@ -171,14 +172,6 @@ def make_engine(db_path: Path) -> Engine:
 _READ_ONLY = "eventdesk_read_only"
 # Set in a pooled connection's info while it is a read-only snapshot.
 _QUERY_ONLY = "eventdesk.query_only"
-
-
-def _begin(driver: sqlite3.Connection, sql: str) -> None:
-    try:
-        driver.execute(sql)
-    except sqlite3.Error as exc:
-        # As exec_driver_sql would raise it: "database is locked" is an OperationalError.
-        raise DBAPIError.instance(sql, (), exc, sqlite3.Error) from exc
 
 
 def alembic_config(engine: Engine | None = None, url: str | None = None) -> Config:
