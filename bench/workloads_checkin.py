@@ -142,7 +142,7 @@ def _same_work_raw(
             (attendee_id, session_id),
         ).fetchall()
         conn.execute(
-            "SELECT entries FROM session_entry_tallies WHERE session_id = ?", (session_id,)
+            "SELECT inside FROM session_entry_tallies WHERE session_id = ?", (session_id,)
         ).fetchone()
         conn.execute("SELECT max(hlc) FROM operations").fetchone()
         op_id = f"00000000-0000-7000-8000-{index:012d}"

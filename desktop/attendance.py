@@ -31,7 +31,6 @@ from desktop.prepared import Prepared
 ADMITTING = frozenset({"ok", "not_synced"})
 EXIT_OK = "exit_ok"
 
-TALLY_TRIGGERS = ("session_entry_tally_ai", "session_entry_tally_ad")
 PRESENCE_TRIGGERS = (
     "session_presence_scan_ai",
     "session_presence_scan_ad",
@@ -40,37 +39,13 @@ PRESENCE_TRIGGERS = (
 )
 
 
-def tally_ddl() -> list[str]:
-    """Triggers keeping ``session_entry_tallies`` in step with every insert into ``scans``.
-
-    Triggers rather than code in the scan applier, so that every way a scan arrives (a scan
-    here, a batch pulled from the hub, a desk kit) counts. Migration 0005 holds a copy.
-    """
-    table = SessionEntryTally.__tablename__
-    admitting = ", ".join(f"'{d}'" for d in sorted(ADMITTING))
-
-    def admitted(row: str) -> str:
-        return (
-            f"{row}.session_id IS NOT NULL AND {row}.direction = 'entry' "
-            f"AND ({row}.decision IN ({admitting}) OR {row}.forced)"
-        )
-
-    return [
-        f"CREATE TRIGGER {TALLY_TRIGGERS[0]} AFTER INSERT ON scans WHEN {admitted('new')} "
-        f"BEGIN INSERT INTO {table} (session_id, entries) VALUES (new.session_id, 1) "
-        "ON CONFLICT (session_id) DO UPDATE SET entries = entries + 1; END",
-        f"CREATE TRIGGER {TALLY_TRIGGERS[1]} AFTER DELETE ON scans WHEN {admitted('old')} "
-        f"BEGIN UPDATE {table} SET entries = entries - 1 WHERE session_id = old.session_id; END",
-    ]
-
-
 def presence_ddl() -> list[str]:
     """Triggers keeping ``session_presence`` and the tallies' ``inside``/``arrived`` exact.
 
     Whenever a scan or a void arrives (or goes), the person's standing at that session door
     is worked out again from their own scans there (a few rows, by the per-person index):
     inside when the latest counted scan is an entry, arrived when any counted scan is an
-    admitted entry. The tallies move by the difference. Migration 0006 holds a copy.
+    admitted entry. The tallies move by the difference. Migration 0008 holds a copy.
     """
     admitting = ", ".join(f"'{d}'" for d in sorted(ADMITTING))
     counted_sql = (
@@ -91,8 +66,8 @@ def presence_ddl() -> list[str]:
         # The person's old standing leaves the tallies, the new one is worked out once and
         # stored, then it joins the tallies.
         return (
-            "INSERT INTO session_entry_tallies (session_id, entries, inside, arrived) "
-            f"VALUES ({s_}, 0, 0, 0) ON CONFLICT (session_id) DO NOTHING; "
+            "INSERT INTO session_entry_tallies (session_id, inside, arrived) "
+            f"VALUES ({s_}, 0, 0) ON CONFLICT (session_id) DO NOTHING; "
             "INSERT INTO session_presence (session_id, attendee_id, inside, arrived) "
             f"VALUES ({s_}, {a}, 0, 0) ON CONFLICT (session_id, attendee_id) DO NOTHING; "
             + _move_tally(s_, mine, "-")
@@ -235,17 +210,10 @@ _PRESENCE = {
     False: Prepared(_presence_statement(False)),
 }
 _INSIDE = {True: _inside_statement(True), False: _inside_statement(False)}
-# An upper bound of the people inside a session: every admitted entry ever (voids, exits and
-# repeat entries only lower the true figure). One row read, so the exact count (which reads
-# every entry of the session) runs only when the session is near full.
+# A session door's figures as the triggers keep them: one row read, never the room's scans.
 _T = SessionEntryTally.__table__.c
 _DOOR_TALLY = Prepared(
     select(_T.inside, _T.arrived).where(_T.session_id == bindparam("session_id"))
-)
-_ENTRY_BOUND = Prepared(
-    select(SessionEntryTally.__table__.c.entries).where(
-        SessionEntryTally.__table__.c.session_id == bindparam("session_id")
-    )
 )
 
 
@@ -342,12 +310,6 @@ def _door_tally(session: Session, session_id: str) -> tuple[int, int]:
     """A session door's (inside now, arrived), as the triggers keep them: one row read."""
     row = _DOOR_TALLY.first(session, {"session_id": session_id})
     return (int(row.inside), int(row.arrived)) if row is not None else (0, 0)
-
-
-def could_be_full(session: Session, session_id: str, capacity: int) -> bool:
-    """False when a session certainly has seats left; True when the exact count is needed."""
-    bound = _ENTRY_BOUND.scalar(session, {"session_id": session_id})
-    return int(bound or 0) >= capacity
 
 
 def door_count(

@@ -499,7 +499,7 @@ def _door_decision(
             first_arrival=first,
             detail=f"Came in at {_local_day_hm(first.at, event, at)} · {first.desk_name}",
         )
-    if door.capacity is not None and attendance.could_be_full(session, door.id, door.capacity):
+    if door.capacity is not None:
         inside = attendance.inside_now(session, event.id, door.id)
         if inside >= door.capacity:
             return replace(

@@ -177,18 +177,16 @@ class Scan(Base):
 
 
 class SessionEntryTally(Base):
-    """Admitted entries ever recorded at each session door, kept by triggers on ``scans``.
+    """Each session door's figures: people inside now, people ever admitted.
 
-    A local index, never synced: it is an upper bound of the people inside (voids, exits and
-    repeat entries only lower the true figure), so a scan at a session with seats to spare
-    reads one row instead of counting every entry. See ``attendance.TALLY_DDL``.
+    A local index, never synced and never written by code: the triggers that keep
+    ``session_presence`` move these by each person's change (``attendance.presence_ddl``),
+    so a scan at a full room reads one row instead of counting every entry.
     """
 
     __tablename__ = "session_entry_tallies"
 
     session_id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    entries: Mapped[int] = mapped_column(Integer, default=0)
-    # Exact figures, from ``session_presence``: people inside now, people ever admitted.
     inside: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     arrived: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 

@@ -279,26 +279,24 @@ def test_a_scan_reads_its_own_person_and_door_not_the_whole_room(demo: Store) ->
         assert all("ix_scans_attendee_session_at" in line for line in plans), plans
 
 
-def test_the_entry_tally_is_each_sessions_admitted_entries(demo: Store) -> None:
+def test_a_returning_person_takes_a_seat_only_once(demo: Store) -> None:
     sid = small_session(demo, capacity=3)
     door = DeskMode("session", sid)
     out = DeskMode("session", sid, direction="exit")
     for index in (20, 21, 20):
         scan(demo, token(demo, index), door)  # ok, ok, already_in (not an admitted entry)
     scan(demo, token(demo, 21), out)
-    scan(demo, token(demo, 21), door)  # back in: a second admitted entry
+    scan(demo, token(demo, 21), door)  # back in: a second admitted entry, the same seat
     scan(demo, "not a badge", door)
     with demo.begin() as session:
-        assert session.get(SessionEntryTally, sid).entries == 3  # type: ignore[union-attr]
-        assert attendance.inside_now(session, DEMO_EVENT_ID, sid) == 2
-    # Near the bound the exact figure decides: a third person still gets the last seat.
-    assert scan(demo, token(demo, 22), door).decision == "ok"
+        tally = session.get(SessionEntryTally, sid)
+        assert tally is not None and (tally.inside, tally.arrived) == (2, 2)
+    assert scan(demo, token(demo, 22), door).decision == "ok"  # the last seat
     assert scan(demo, token(demo, 23), door).decision == "session_full"
 
 
-def test_tally_migration_holds_the_same_triggers_as_the_service() -> None:
-    assert load_migration("0005_entry_tallies.py").statements() == attendance.tally_ddl()
-    assert load_migration("0006_session_presence.py").statements() == attendance.presence_ddl()
+def test_migrations_hold_the_same_triggers_as_the_service() -> None:
+    assert load_migration("0008_exact_tallies_only.py").statements() == attendance.presence_ddl()
 
 
 def test_presence_figures_follow_entries_exits_and_undos(demo: Store) -> None:
@@ -340,7 +338,7 @@ def test_an_older_database_gets_its_tallies_when_migrated(demo: Store) -> None:
     try:
         with again.begin() as session:
             tally = session.get(SessionEntryTally, sid)
-            assert tally is not None and (tally.entries, tally.inside, tally.arrived) == (2, 2, 2)
+            assert tally is not None and (tally.inside, tally.arrived) == (2, 2)
             _check_presence_against_the_scans(session, DEMO_EVENT_ID)
         assert scan(again, token(again, 22), door).decision == "session_full"
     finally:
@@ -666,13 +664,6 @@ def _check_presence_against_the_scans(session: Session, event_id: str = EVENT) -
 
 
 def _derived(session: Session) -> tuple[object, ...]:
-    tally = select(SessionEntryTally.session_id, SessionEntryTally.entries)
-    tallies = {row[0]: row[1] for row in session.execute(tally)}
-    admitted = select(Scan.session_id, func.count()).where(
-        Scan.session_id.is_not(None), attendance.admitted_entry()
-    )
-    counts = session.execute(admitted.group_by(Scan.session_id))
-    assert {k: v for k, v in tallies.items() if v} == {row[0]: row[1] for row in counts}
     _check_presence_against_the_scans(session)
     return (
         state_digest(session)["all"],
