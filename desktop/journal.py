@@ -289,61 +289,128 @@ def _apply_fresh(
     payload_texts: Mapping[str, str] | None = None,
 ) -> None:
     """Insert and apply operations known not to be in the journal yet."""
-    if not fresh:
-        return
-    now = utcnow()
+    if fresh:
+        dialect = session.connection().dialect
+        _write_fresh(session, _prepare_fresh(dialect, fresh, local, utcnow(), payload_texts))
+
+
+@dataclass(frozen=True)
+class _Insert:
+    """One executemany: the statement and its rows, values already in their stored form."""
+
+    sql: str
+    params: list[Any]
+
+
+@dataclass(frozen=True)
+class _Puts:
+    """Puts of one kind in a row of the batch: those creating a record, inserted in bulk (if
+    the record is still missing when they are written), the others merged by the applier."""
+
+    table: Table
+    ops: list[Op]
+    record_ids: list[str]
+    single: frozenset[str]  # ids put once in the group: inserted unless the record exists
+    rows: _Insert | None  # the new rows of `single`, in group order
+    row_ids: list[str]  # the record id of each of those rows
+
+
+@dataclass(frozen=True)
+class PreparedOps:
+    """New operations turned into the rows that store them, built without the database.
+
+    :func:`_prepare_fresh` builds it (pure Python: any thread may, while the database is busy
+    with something else), :func:`_write_fresh` writes it in the session's transaction.
+    """
+
+    ops: list[Op]
+    journal: _Insert
+    steps: list[_Puts | Op]  # in batch order: bulk puts, or one operation for its applier
+
+
+def _prepare_fresh(
+    dialect: Any,
+    fresh: list[Op],
+    local: bool,
+    now: datetime,
+    payload_texts: Mapping[str, str] | None = None,
+) -> PreparedOps:
     ops_table: Table = Operation.__table__  # type: ignore[assignment]
     rows = [_operation_row(op, local, now) for op in fresh]
     ready: tuple[str, ...] = ()
-    encode = ops_table.c.payload.type.bind_processor(session.connection().dialect)
+    encode = ops_table.c.payload.type.bind_processor(dialect)
     if payload_texts and encode is not None:
         # Every payload as text: the one it came in, else encoded as the column would.
         for op, row in zip(fresh, rows, strict=True):
             stored = payload_texts.get(op.op_id)
             row["payload"] = encode(op.payload) if stored is None else stored
         ready = ("payload",)
-    _insert_rows(session, ops_table, rows, ready=ready)
+    journal = _insert_params(dialect, ops_table, rows, ready)
+    assert journal is not None
+    steps: list[_Puts | Op] = []
     pending: list[Op] = []
     for op in fresh:
-        table = _BULK_PUT_TABLES.get(op.kind)
-        if table is None:
-            _flush_bulk_puts(session, pending)
-            pending = []
-            APPLIERS[op.kind](session, op)
-        else:
+        if op.kind in _BULK_PUT_TABLES:
             pending.append(op)
-    _flush_bulk_puts(session, pending)
-    _scrub_erased(session, fresh)  # records inserted in bulk skip the appliers' check
+            continue
+        steps += _prepare_puts(dialect, pending)
+        pending = []
+        steps.append(op)
+    steps += _prepare_puts(dialect, pending)
+    return PreparedOps(fresh, journal, steps)
 
 
-def _flush_bulk_puts(session: Session, ops: list[Op]) -> None:
-    """Insert puts of records that do not exist yet in one statement; merge the rest."""
-    by_table: dict[str, list[Op]] = {}
+def _prepare_puts(dialect: Any, ops: list[Op]) -> list[_Puts]:
+    by_kind: dict[str, list[Op]] = {}
     for op in ops:
-        by_table.setdefault(op.kind, []).append(op)
-    for kind, group in by_table.items():
+        by_kind.setdefault(op.kind, []).append(op)
+    prepared: list[_Puts] = []
+    for kind, group in by_kind.items():
         table = _BULK_PUT_TABLES[kind]
         record_ids = [_record_id(op) for op in group]
-        counts = Counter(record_ids)
-        ids = list(counts)
-        # One statement for the batch, the ids as one JSON array, each found by the key.
-        found = session.connection().exec_driver_sql(
-            f'SELECT id FROM "{table.name}" WHERE id IN (SELECT value FROM json_each(?))',
-            (json.dumps(ids),),
-        )
-        existing = {row[0] for row in found}
         # A record touched twice in one batch goes through the merge path, in clock order.
-        single = {rid for rid, n in counts.items() if n == 1 and rid not in existing}
+        single = frozenset(rid for rid, n in Counter(record_ids).items() if n == 1)
         filler = _column_defaults(table)
+        row_ids = [rid for rid in record_ids if rid in single]
         rows = [
             _new_row(table, op, rid, filler)
             for op, rid in zip(group, record_ids, strict=True)
             if rid in single
         ]
-        _insert_rows(session, table, rows, ready={"field_hlc"})
-        merged = (op for op, rid in zip(group, record_ids, strict=True) if rid not in single)
-        for op in sorted(merged, key=_hlc_key):
-            APPLIERS[op.kind](session, op)
+        inserts = _insert_params(dialect, table, rows, ready={"field_hlc"})
+        prepared.append(_Puts(table, group, record_ids, single, inserts, row_ids))
+    return prepared
+
+
+def _write_fresh(session: Session, prepared: PreparedOps) -> None:
+    _run_insert(session, prepared.journal)
+    for step in prepared.steps:
+        if isinstance(step, Op):
+            APPLIERS[step.kind](session, step)
+        else:
+            _write_puts(session, step)
+    _scrub_erased(session, prepared.ops)  # records inserted in bulk skip the appliers' check
+
+
+def _write_puts(session: Session, puts: _Puts) -> None:
+    """Insert the records that do not exist yet in one statement; merge the rest."""
+    # One statement for the group, the ids as one JSON array, each found by the key.
+    found = session.connection().exec_driver_sql(
+        f'SELECT id FROM "{puts.table.name}" WHERE id IN (SELECT value FROM json_each(?))',
+        (json.dumps(list(dict.fromkeys(puts.record_ids))),),
+    )
+    existing = {row[0] for row in found}
+    inserts, single = puts.rows, puts.single
+    if existing and inserts is not None:
+        # Records made since the rows were built (another group of the batch): merged instead.
+        single = single - existing
+        kept = [row for rid, row in zip(puts.row_ids, inserts.params, strict=True) if rid in single]
+        inserts = _Insert(inserts.sql, kept) if kept else None
+    if inserts is not None:
+        _run_insert(session, inserts)
+    merged = (op for op, rid in zip(puts.ops, puts.record_ids, strict=True) if rid not in single)
+    for op in sorted(merged, key=_hlc_key):
+        APPLIERS[op.kind](session, op)
 
 
 def _insert_rows(
@@ -352,17 +419,28 @@ def _insert_rows(
     rows: list[dict[str, Any]],
     ready: Container[str] = (),
 ) -> None:
-    """executemany straight on the driver, values converted by the columns' own types.
+    """executemany straight on the driver, values converted by the columns' own types."""
+    insert_ = _insert_params(session.connection().dialect, table, rows, ready)
+    if insert_ is not None:
+        _run_insert(session, insert_)
+
+
+def _run_insert(session: Session, insert_: _Insert) -> None:
+    session.connection().exec_driver_sql(insert_.sql, insert_.params)
+
+
+def _insert_params(
+    dialect: Any, table: Table, rows: list[dict[str, Any]], ready: Container[str] = ()
+) -> _Insert | None:
+    """The executemany that inserts `rows`, values converted by the columns' own types.
 
     Same stored values as an ORM insert, without SQLAlchemy's per-row statement handling,
     which dominated the time of a 50,000-row import. Columns named in `ready` already hold
     the stored form (JSON text). The row dicts are the caller's throw-away copies: values
-    are converted in place.
+    are converted in place. None for no rows.
     """
     if not rows:
-        return
-    connection = session.connection()
-    dialect = connection.dialect
+        return None
     names = list(rows[0])
     for name in names:
         processor = None if name in ready else table.c[name].type.bind_processor(dialect)
@@ -388,7 +466,7 @@ def _insert_rows(
     # 50,000 rows. (With one name it returns the bare value, hence the wrapping.)
     pick = itemgetter(*names)
     params = [pick(row) for row in rows] if len(names) > 1 else [(row[names[0]],) for row in rows]
-    connection.exec_driver_sql(sql, params)
+    return _Insert(sql, params)
 
 
 def _column_defaults(table: Table) -> dict[str, Any]:
@@ -507,31 +585,57 @@ def record_many(
     session: Session, ctx: DeskContext, items: Iterable[tuple[str, Mapping[str, Any]]]
 ) -> list[Op]:
     """Make many local changes in one go (an import): clocks rise one by one, applied in bulk."""
-    ops: list[Op] = []
-    batch = list(items)
-    hlc = next_hlc(session, ctx.desk_id)
-    wall, counter, _ = parse_hlc(hlc)
-    for (kind, payload), op_id in zip(batch, new_op_ids(len(batch)), strict=True):
-        if kind not in APPLIERS:
-            raise JournalError(f"unknown operation kind {kind!r}")
-        ops.append(
-            Op(
-                op_id=op_id,
-                event_id=ctx.event_id,
-                desk_id=ctx.desk_id,
-                hlc=format_hlc(wall, counter, ctx.desk_id),
-                kind=kind,
-                # _jsonable copies a dict; only another kind of mapping needs dict() first.
-                payload=_jsonable(payload if type(payload) is dict else dict(payload)),
-                operator_id=ctx.operator_id,
+    batches = LocalBatches(session, ctx)
+    return batches.write(session, batches.prepare(items))
+
+
+class LocalBatches:
+    """Local changes made batch after batch in one transaction (an import).
+
+    Each batch is prepared (operations, clocks and rows built in Python, no database), then
+    written. Preparing needs no session, so another thread may prepare the next batch while
+    the session writes or indexes this one. The clocks rise one by one across the batches,
+    from above every operation the desk has seen; batches are prepared one at a time and
+    written in the order they were prepared.
+    """
+
+    def __init__(self, session: Session, ctx: DeskContext) -> None:
+        self._ctx = ctx
+        self._dialect = session.connection().dialect
+        self._wall, self._counter, _ = parse_hlc(next_hlc(session, ctx.desk_id))
+
+    def prepare(self, items: Iterable[tuple[str, Mapping[str, Any]]]) -> PreparedOps:
+        ctx = self._ctx
+        batch = list(items)
+        ops: list[Op] = []
+        wall, counter = self._wall, self._counter
+        for (kind, payload), op_id in zip(batch, new_op_ids(len(batch)), strict=True):
+            if kind not in APPLIERS:
+                raise JournalError(f"unknown operation kind {kind!r}")
+            ops.append(
+                Op(
+                    op_id=op_id,
+                    event_id=ctx.event_id,
+                    desk_id=ctx.desk_id,
+                    hlc=format_hlc(wall, counter, ctx.desk_id),
+                    kind=kind,
+                    # _jsonable copies a dict; only another kind of mapping needs dict() first.
+                    payload=_jsonable(payload if type(payload) is dict else dict(payload)),
+                    operator_id=ctx.operator_id,
+                )
             )
-        )
-        counter += 1
-        if counter > 9999:
-            wall, counter = wall + 1, 0
-    # Ids minted just now cannot be in the journal: skip apply_many's look-up of known ids.
-    _apply_fresh(session, ops, local=True)
-    return ops
+            counter += 1
+            if counter > 9999:
+                wall, counter = wall + 1, 0
+        self._wall, self._counter = wall, counter
+        # Ids minted just now cannot be in the journal: no look-up of known ids.
+        return _prepare_fresh(self._dialect, ops, True, utcnow())
+
+    def write(self, session: Session, prepared: PreparedOps) -> list[Op]:
+        """Write a prepared batch in the session's transaction; its operations."""
+        if prepared.ops:
+            _write_fresh(session, prepared)
+        return prepared.ops
 
 
 _PLAIN = (str, int, float, bool, type(None))

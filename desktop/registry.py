@@ -179,38 +179,67 @@ def register_many(
     ids: Sequence[str] | None = None,
 ) -> list[str]:
     """Register many attendees in one go (an import); one operation each, applied in bulk."""
-    prefix = _event_prefix(session, ctx.event_id)
-    taken = set(
-        session.scalars(select(Attendee.short_code).where(Attendee.event_id == ctx.event_id))
-    )
-    new_ids: list[str] = []
-    items: list[tuple[str, Mapping[str, Any]]] = []
-    for index, fields in enumerate(people):
-        clean = _validate(fields)
-        given, family = clean.get("given_name", ""), clean.get("family_name", "")
-        if not (given or family):
-            raise RegistryError(f"row {index + 1}: a name is needed")
-        clean.setdefault("category", "participant")
-        if not clean.get("badge_name"):
-            clean["badge_name"] = default_badge_name(given, family)
-        # A fresh UUID object is used as it is; parsing its text again cost ~0.1 s per 50,000.
-        as_uuid = uuid.UUID(ids[index]) if ids is not None else uuid.uuid4()
-        new_id = ids[index] if ids is not None else str(as_uuid)
-        code = short_code(prefix, as_uuid)
-        if code in taken:
-            for attempt in range(1, 64):
-                code = short_code(prefix, as_uuid, attempt)
-                if code not in taken:
-                    break
-            else:
-                raise RegistryError("could not find a free short code")
-        taken.add(code)
-        new_ids.append(new_id)
-        items.append(
-            ("attendee.put", {"id": new_id, **clean, "status": "registered", "short_code": code})
-        )
-    journal.record_many(session, ctx, items)
+    registrations = Registrations(session, ctx)
+    new_ids, prepared = registrations.prepare(people, ids=ids)
+    registrations.write(session, prepared)
     return new_ids
+
+
+class Registrations:
+    """Many new attendees registered batch after batch in one transaction (an import).
+
+    :meth:`prepare` checks a batch of people and builds their operations and rows without
+    the database (another thread may do it while the session writes or indexes the batch
+    before); :meth:`write` stores a prepared batch. Short codes stay unique across batches.
+    """
+
+    def __init__(self, session: Session, ctx: DeskContext) -> None:
+        self._prefix = _event_prefix(session, ctx.event_id)
+        self._taken = set(
+            session.scalars(select(Attendee.short_code).where(Attendee.event_id == ctx.event_id))
+        )
+        self._journal = journal.LocalBatches(session, ctx)
+
+    def prepare(
+        self, people: Sequence[Mapping[str, Any]], *, ids: Sequence[str] | None = None
+    ) -> tuple[list[str], journal.PreparedOps]:
+        """The new attendees' ids and their prepared operations; RegistryError for a bad row."""
+        prefix, taken = self._prefix, self._taken
+        new_ids: list[str] = []
+        items: list[tuple[str, Mapping[str, Any]]] = []
+        for index, fields in enumerate(people):
+            clean = _validate(fields)
+            given, family = clean.get("given_name", ""), clean.get("family_name", "")
+            if not (given or family):
+                raise RegistryError(f"row {index + 1}: a name is needed")
+            clean.setdefault("category", "participant")
+            if not clean.get("badge_name"):
+                clean["badge_name"] = default_badge_name(given, family)
+            # A fresh UUID object is used as it is; parsing its text again cost ~0.1 s per
+            # 50,000.
+            as_uuid = uuid.UUID(ids[index]) if ids is not None else uuid.uuid4()
+            new_id = ids[index] if ids is not None else str(as_uuid)
+            code = short_code(prefix, as_uuid)
+            if code in taken:
+                for attempt in range(1, 64):
+                    code = short_code(prefix, as_uuid, attempt)
+                    if code not in taken:
+                        break
+                else:
+                    raise RegistryError("could not find a free short code")
+            taken.add(code)
+            new_ids.append(new_id)
+            items.append(
+                (
+                    "attendee.put",
+                    {"id": new_id, **clean, "status": "registered", "short_code": code},
+                )
+            )
+        return new_ids, self._journal.prepare(items)
+
+    def write(self, session: Session, prepared: journal.PreparedOps) -> None:
+        """Store a prepared batch in the session's transaction."""
+        self._journal.write(session, prepared)
 
 
 def update(session: Session, ctx: DeskContext, attendee_id: str, fields: Mapping[str, Any]) -> None:

@@ -59,7 +59,7 @@ from __future__ import annotations
 import re
 import unicodedata
 import weakref
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -245,16 +245,24 @@ _OTHER_EVENTS = (
 )
 
 
-def sync_index(session: Session) -> bool:
-    """Index the attendee rows added or queued since the last time; True if there were any."""
+def sync_index(session: Session, *, meanwhile: Callable[[], object] | None = None) -> bool:
+    """Index the attendee rows added or queued since the last time; True if there were any.
+
+    Most of the indexing is two statements SQLite runs on its own, letting other Python
+    threads run. ``meanwhile`` is called once, after them (or at once, with nothing to index):
+    a caller that set a thread to work beside the indexing waits there for it, before the
+    rest of the indexing needs Python again.
+    """
     session.flush()  # attendees added through the ORM are rows before they are indexed
     if not _NEEDS_SYNC_NOW.scalar(session):
+        if meanwhile is not None:
+            meanwhile()
         return False
-    _sync(session)
+    _sync(session, meanwhile)
     return True
 
 
-def _sync(session: Session) -> None:
+def _sync(session: Session, meanwhile: Callable[[], object] | None = None) -> None:
     top = session.execute(text(f"SELECT rowid FROM {TABLE} ORDER BY rowid DESC LIMIT 1"))
     mark = int(top.scalar_one_or_none() or 0)
     queued = f"SELECT rowid FROM {PENDING} WHERE rowid <= :mark"
@@ -277,6 +285,10 @@ def _sync(session: Session) -> None:
     connection.exec_driver_sql(
         f"INSERT INTO {ORDER}(rowid, event_id, sort_key) {ascii_keys}", params
     )
+    if meanwhile is not None:
+        # What follows steps SQLite row by row, taking Python's lock back at every row: with
+        # another thread busy in Python, each row would wait for that thread to let it go.
+        meanwhile()
     others = rows.format("rowid, event_id, family_name, given_name") + f" AND ({_NOT_ASCII})"
     names = connection.exec_driver_sql(others, params).fetchall()
     keys = [(rowid, event, sort_key(family, given)) for rowid, event, family, given in names]

@@ -13,7 +13,7 @@ import openpyxl
 import pytest
 from sqlalchemy import func, select
 
-from desktop import desk, journal, registry
+from desktop import desk, journal, registry, search
 from desktop.demo_data import synthetic_attendees
 from desktop.digest import state_digest
 from desktop.importing import ImportFileError, safe_for_spreadsheet
@@ -509,3 +509,76 @@ def test_clock_text_is_what_json_dumps_writes(hlc: str) -> None:
     for names in (["given_name"], ["given_name", "email", "country"], []):
         clocks = dict.fromkeys(names, hlc)
         assert journal._clocks_json(clocks, hlc) == json.dumps(clocks)
+
+
+def _big_event(tmp_path: Path, store: Store, count: int) -> tuple[str, Any]:
+    from desktop import events
+
+    with store.begin() as session:
+        event_id = events.create_event(
+            session, desk.desk_id(session), store.data_dir, {"name": "Big", "code": "BG"}
+        )
+        desk.open_event(session, event_id)
+    rows = [
+        ["", p["family_name"], p["given_name"], p["country"], p["organisation"], "", p["email"], ""]
+        for p in synthetic_attendees(count, seed=5)
+    ]
+    return event_id, read_and_parse(write_csv(tmp_path / "big.csv", rows))[2]
+
+
+def test_a_large_import_is_indexed_step_by_step_with_rising_clocks(
+    tmp_path: Path, store: Store
+) -> None:
+    event_id, parsed = _big_event(tmp_path, store, 6000)
+    indexed: list[int] = []
+    with store.begin() as session:
+
+        def check_cancel() -> None:
+            count = "SELECT count(*) FROM attendee_search"
+            indexed.append(session.connection().exec_driver_sql(count).scalar())
+
+        _, result = import_parsed(session, desk.context(session), parsed, check_cancel=check_cancel)
+    # Each step's rows were searchable before the next step was written.
+    assert indexed == [0, 2000, 4000, 6000]
+    with store.begin() as session:
+        in_order = "SELECT hlc FROM operations WHERE kind = 'attendee.put' ORDER BY rowid"
+        clocks = [row[0] for row in session.connection().exec_driver_sql(in_order)]
+        assert len(clocks) == 6000 and clocks == sorted(set(clocks))
+        codes = session.scalars(select(Attendee.short_code)).all()
+        assert len(set(codes)) == 6000
+        # Found by name, from the first step and the last.
+        for row_number, attendee_id in (result.created[0], result.created[-1]):
+            person = session.get(Attendee, attendee_id)
+            assert person is not None
+            source = next(row for row in parsed.accepted if row.row_number == row_number)
+            assert person.family_name == source.fields["family_name"]
+            found = search.find(session, event_id, search.Query(text=person.family_name), None)
+            assert attendee_id in found.ids
+        assert not search.ensure_index(session)  # nothing to rebuild
+
+
+def test_a_step_refused_while_being_prepared_writes_nothing(
+    tmp_path: Path, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    event_id, parsed = _big_event(tmp_path, store, 6000)
+    state = digest(store)
+    prepare = registry.Registrations.prepare
+    calls: list[int] = []
+
+    def second_refused(self: registry.Registrations, people: Any, **kw: Any) -> Any:
+        calls.append(len(people))
+        if len(calls) == 2:
+            raise registry.RegistryError("row 2001: refused")
+        return prepare(self, people, **kw)
+
+    monkeypatch.setattr(registry.Registrations, "prepare", second_refused)
+    with pytest.raises(registry.RegistryError, match="row 2001"), store.begin() as session:
+        import_parsed(session, desk.context(session), parsed)
+    assert calls == [2000, 2000]
+    assert digest(store) == state
+    with store.begin() as session:
+        assert existing_attendees(session, event_id) == []
+        assert (
+            session.connection().exec_driver_sql("SELECT count(*) FROM attendee_search").scalar()
+            == 0
+        )

@@ -12,7 +12,11 @@ from sqlalchemy.exc import OperationalError
 
 from desktop.store import (
     DB_NAME,
+    Checkpointer,
+    Store,
     StoreError,
+    checkpoint_later,
+    checkpointer,
     current_revision,
     head_revision,
     open_store,
@@ -129,3 +133,59 @@ def test_a_newer_schema_is_refused_and_not_touched(data_dir: Path) -> None:
 def test_missing_database_without_create(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="no EventDesk database"):
         open_store(tmp_path / "empty", create=False)
+
+
+def _big_write(store: Store, count: int, *, later: bool) -> None:
+    with store.begin() as session:
+        if later:
+            checkpoint_later(session)
+        session.execute(text("CREATE TABLE IF NOT EXISTS filler (x TEXT)"))
+        session.connection().exec_driver_sql(
+            "INSERT INTO filler VALUES (?)", [(f"{n:0500d}",) for n in range(count)]
+        )
+
+
+def test_a_bulk_commit_leaves_its_checkpoint_to_a_background_thread(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = open_store(data_dir)
+    background = checkpointer(store.engine)
+    assert background is not None
+    asked: list[int] = []
+    monkeypatch.setattr(background, "request", lambda: asked.append(1))
+    try:
+        before = store.db_path.stat().st_size
+        _big_write(store, 20_000, later=True)
+        # Committed (in the write-ahead log), not yet copied into the database file.
+        assert asked == [1]
+        assert store.db_path.stat().st_size == before
+        with store.read() as session:
+            assert session.scalar(text("SELECT count(*) FROM filler")) == 20_000
+        with store.begin() as session:
+            # The pooled connection checkpoints on its own again.
+            autocheckpoint = session.connection().exec_driver_sql("PRAGMA wal_autocheckpoint")
+            assert autocheckpoint.scalar() == 1000
+        monkeypatch.undo()
+        background.request()
+        background.wait()
+        assert store.db_path.stat().st_size > before + 20_000 * 500
+    finally:
+        store.close()
+
+
+def test_an_ordinary_commit_still_checkpoints_itself(data_dir: Path) -> None:
+    store = open_store(data_dir)
+    try:
+        before = store.db_path.stat().st_size
+        _big_write(store, 20_000, later=False)
+        assert store.db_path.stat().st_size > before + 20_000 * 500
+    finally:
+        store.close()
+
+
+def test_a_checkpoint_of_a_database_gone_makes_no_new_file(tmp_path: Path) -> None:
+    gone = tmp_path / "eventdesk.sqlite3"
+    background = Checkpointer(gone)
+    background.request()
+    background.wait()
+    assert not gone.exists()
