@@ -604,7 +604,12 @@ class LocalBatches:
         self._dialect = session.connection().dialect
         self._wall, self._counter, _ = parse_hlc(next_hlc(session, ctx.desk_id))
 
-    def prepare(self, items: Iterable[tuple[str, Mapping[str, Any]]]) -> PreparedOps:
+    def prepare(
+        self, items: Iterable[tuple[str, Mapping[str, Any]]], *, plain: bool = False
+    ) -> PreparedOps:
+        """The operations of `items`, clocks given, rows built. With `plain` the payloads are
+        dicts of JSON values under text keys, made for this and not used again: kept as they
+        are (copying 50,000 of them cost 0.1 s of an import)."""
         ctx = self._ctx
         batch = list(items)
         ops: list[Op] = []
@@ -619,8 +624,7 @@ class LocalBatches:
                     desk_id=ctx.desk_id,
                     hlc=format_hlc(wall, counter, ctx.desk_id),
                     kind=kind,
-                    # _jsonable copies a dict; only another kind of mapping needs dict() first.
-                    payload=_jsonable(payload if type(payload) is dict else dict(payload)),
+                    payload=_payload(payload, plain),
                     operator_id=ctx.operator_id,
                 )
             )
@@ -639,6 +643,14 @@ class LocalBatches:
 
 
 _PLAIN = (str, int, float, bool, type(None))
+
+
+def _payload(payload: Mapping[str, Any], plain: bool) -> dict[str, Any]:
+    if plain and type(payload) is dict:
+        return payload
+    # _jsonable copies a dict; only another kind of mapping needs dict() first.
+    copied: dict[str, Any] = _jsonable(payload if type(payload) is dict else dict(payload))
+    return copied
 
 
 def _jsonable(value: Any) -> Any:

@@ -103,7 +103,8 @@ class Attendee(Base):
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    event_id: Mapped[str] = mapped_column(String(36), index=True)
+    # Not indexed alone: both indexes above begin with it (migration 0009).
+    event_id: Mapped[str] = mapped_column(String(36))
     given_name: Mapped[str] = mapped_column(String(200), default="")
     family_name: Mapped[str] = mapped_column(String(200), default="")
     badge_name: Mapped[str] = mapped_column(String(200), default="")
@@ -114,7 +115,7 @@ class Attendee(Base):
     organisation: Mapped[str] = mapped_column(String(300), default="")
     position: Mapped[str] = mapped_column(String(200), default="")
     category: Mapped[str] = mapped_column(String(32), default="participant")
-    email: Mapped[str] = mapped_column(String(254), default="", index=True)
+    email: Mapped[str] = mapped_column(String(254), default="")
     phone: Mapped[str] = mapped_column(String(64), default="")
     short_code: Mapped[str] = mapped_column(String(16), default="")
     status: Mapped[str] = mapped_column(String(16), default="registered")

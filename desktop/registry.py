@@ -235,7 +235,8 @@ class Registrations:
                     {"id": new_id, **clean, "status": "registered", "short_code": code},
                 )
             )
-        return new_ids, self._journal.prepare(items)
+        # Fresh dicts of text: the journal keeps them as they are.
+        return new_ids, self._journal.prepare(items, plain=True)
 
     def write(self, session: Session, prepared: journal.PreparedOps) -> None:
         """Store a prepared batch in the session's transaction."""

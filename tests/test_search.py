@@ -518,3 +518,20 @@ def test_an_existing_database_is_indexed_when_migrated(tmp_path: Path) -> None:
             "Çelik"
         ]
     again.close()
+
+
+def test_every_letter_without_decomposition_is_found_by_its_plain_spelling(
+    event: tuple[Store, DeskContext, dict[str, str]],
+) -> None:
+    store, ctx, _ = event
+    with store.begin() as session:
+        for letter, _plain in search.FOLDS:
+            # Beside a Han name, as a native name often is: the text is not plain ASCII.
+            registry.register(
+                session, ctx, {"given_name": "小", "family_name": f"Kr{letter}ven{ord(letter)}"}
+            )
+    with store.begin() as session:
+        for letter, plain in search.FOLDS:
+            assert _names(session, ctx, f"kr{plain}ven{ord(letter)}") == [
+                f"Kr{letter}ven{ord(letter)}"
+            ], letter
