@@ -5,6 +5,11 @@ journal, so every one is an operation waiting to be sent). A pushes them all to 
 database; B, a new desk, pulls and applies them. The baseline is bare psycopg inserting the same
 rows (same JSON payloads) into a plain table and selecting them back.
 
+The same work on bare sqlite3 is measured too: the rows B ended with (journal and attendees)
+written into a fresh copy of B's schema, batch by batch as B wrote them, each batch indexed for
+search by the same SQL and committed, with no Python in between. Bare psycopg plus that is the
+floor of the workload: what the database servers alone must do.
+
 The hub needs PostgreSQL at 127.0.0.1:5432 (user postgres, as the tests use). Without one the
 figure is left out and the reason printed on stderr.
 """
@@ -12,6 +17,7 @@ figure is left out and the reason printed on stderr.
 from __future__ import annotations
 
 import shutil
+import sqlite3
 import sys
 import tempfile
 import time
@@ -25,10 +31,10 @@ from eventdesk_bench.synthetic import SyntheticEvent
 from psycopg import sql
 from sqlalchemy import func, select
 
-from desktop import sync
+from desktop import search, sync
 from desktop.hub import create_desk_login, init_hub
 from desktop.models import Operation
-from desktop.store import Store, open_store
+from desktop.store import BULK_CACHE_KIB, Store, open_store
 
 SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
 TARGET = "< 30 s and ≤ 3× bare psycopg"
@@ -108,6 +114,49 @@ def _bare(admin: str, rows: list[tuple[Any, ...]], batch: int) -> float:
     return seconds
 
 
+def _same_work_raw(source: Path, target: Path, batch: int) -> float:
+    """Seconds for bare sqlite3 to write and index, batch by batch, the rows B ended with."""
+    db = sqlite3.connect(source)
+    try:
+        # Tables before their indexes and triggers; FTS5 makes its own tables (quoted names).
+        schema = [
+            sql
+            for (sql,) in db.execute(
+                "SELECT sql FROM sqlite_master WHERE sql IS NOT NULL"
+                " AND name NOT LIKE 'sqlite_%' ORDER BY rowid"
+            )
+            if not sql.startswith(f"CREATE TABLE '{search.TABLE}_")
+        ]
+        ops = db.execute("SELECT * FROM operations ORDER BY rowid").fetchall()
+        people = db.execute("SELECT * FROM attendees ORDER BY rowid").fetchall()
+    finally:
+        db.close()
+    db = sqlite3.connect(target, isolation_level=None)
+    try:
+        db.execute("PRAGMA journal_mode = WAL")
+        db.execute("PRAGMA synchronous = FULL")
+        db.execute(f"PRAGMA cache_size = -{BULK_CACHE_KIB}")
+        for sql in schema:
+            db.execute(sql)
+        put_ops = f"INSERT INTO operations VALUES ({', '.join('?' * len(ops[0]))})"
+        put_people = f"INSERT INTO attendees VALUES ({', '.join('?' * len(people[0]))})"
+        index = search.new_rows_index_sql()
+        start = time.perf_counter()
+        for first in range(0, len(ops), batch):
+            db.execute("BEGIN IMMEDIATE")
+            db.executemany(put_ops, ops[first : first + batch])
+            db.executemany(put_people, people[first : first + batch])
+            for sql in index:
+                db.execute(sql, {"mark": first})
+            db.execute("COMMIT")
+        seconds = time.perf_counter() - start
+        indexed = db.execute(f"SELECT count(*) FROM {search.TABLE}").fetchone()[0]
+        assert indexed == len(people), (indexed, len(people))
+        return seconds
+    finally:
+        db.close()
+
+
 def sync_a_to_b(event: SyntheticEvent) -> list[Metric]:
     """Seconds to move every operation A→hub→B, against bare psycopg insert + select."""
     reason = _server_reason()
@@ -141,6 +190,7 @@ def sync_a_to_b(event: SyntheticEvent) -> list[Metric]:
         finally:
             desk_a.close()
             desk_b.close()
+        raw = _same_work_raw(desk_b.db_path, work / "raw.sqlite3", sync.BATCH)
         bare = _bare(admin, rows, sync.BATCH)
     finally:
         with psycopg.connect(SERVER, autocommit=True) as conn:
@@ -152,11 +202,15 @@ def sync_a_to_b(event: SyntheticEvent) -> list[Metric]:
         shutil.rmtree(work, ignore_errors=True)
     print(
         f"sync_a_to_b: {len(rows):,} operations, push {middle - start:.2f} s, "
-        f"pull and apply {end - middle:.2f} s, bare psycopg {bare:.2f} s",
+        f"pull and apply {end - middle:.2f} s, bare psycopg {bare:.2f} s, "
+        f"B's writes on bare sqlite3 {raw:.2f} s",
         file=sys.stderr,
     )
     return [
         Metric(f"sync_{event.size}_ops_a_hub_b", end - start, "s", baseline=bare, target=TARGET),
         Metric("sync_push_share", middle - start, "s"),
         Metric("sync_pull_apply_share", end - middle, "s"),
+        Metric("sync_apply_same_work_raw_sqlite3", raw, "s", baseline=bare),
+        # What the database servers alone must do: its ratio is the floor of the target's.
+        Metric("sync_floor_bare_psycopg_plus_raw_sqlite3", bare + raw, "s", baseline=bare),
     ]
