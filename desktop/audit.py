@@ -170,6 +170,8 @@ def describe(kind: str, payload: dict[str, Any], people: dict[str, str]) -> str:
         words = DECISION_WORDS.get(decision, decision)
         forced = ", let in by a supervisor" if payload.get("forced") else ""
         return f"{person or 'unknown badge'}: {words}{forced}"
+    if kind == "picture.put":
+        return f"a certificate picture ({str(payload.get('id', ''))[:8]})"
     if kind == "attendee.put" and payload.get("short_code"):
         return f"{person or payload['short_code']}: registered"
     if kind.endswith(".put"):

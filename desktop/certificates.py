@@ -30,7 +30,7 @@ from typing import Any
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
-from desktop import attendance, clock, journal, permissions
+from desktop import attendance, clock, journal, permissions, pictures
 from desktop.certtokens import (
     CERT_PREFIX,
     CertCheck,
@@ -242,7 +242,7 @@ def save_settings(session: Session, ctx: DeskContext, settings: Settings) -> Op 
     """Keep the event's certificate settings; records only the fields that changed."""
     permissions.require(session, ctx, "issue_certificates")
     check_settings(settings)
-    wanted = settings.to_fields()
+    wanted = _keep_pictures(session, ctx, settings).to_fields()
     row = session.get(CertificateSettings, ctx.event_id)
     if row is None:
         changed = wanted
@@ -252,6 +252,27 @@ def save_settings(session: Session, ctx: DeskContext, settings: Settings) -> Op 
     if not changed:
         return None
     return journal.record(session, ctx, "certificate.settings.put", {"id": ctx.event_id, **changed})
+
+
+def _keep_pictures(session: Session, ctx: DeskContext, settings: Settings) -> Settings:
+    """The settings with each picture chosen from this desk's disk kept with the event, so
+    every desk draws it (see desktop.pictures)."""
+    try:
+
+        def keep(value: str) -> str:
+            return pictures.keep(session, ctx, value)
+
+        return replace(
+            settings,
+            logo=keep(settings.logo),
+            partner_logo=keep(settings.partner_logo),
+            background=keep(settings.background),
+            signatories=tuple(
+                replace(person, signature=keep(person.signature)) for person in settings.signatories
+            ),
+        )
+    except pictures.PictureError as exc:
+        raise CertificateError(str(exc)) from exc
 
 
 # --- eligibility -----------------------------------------------------------------------------
@@ -857,22 +878,22 @@ def page_context(session: Session, event: Event, settings: Settings) -> dict[str
         "place": place or event.venue,
         "project_code": event.project_code,
         "partner": settings.partner,
-        "logo": settings.logo,
-        "partner_logo": settings.partner_logo,
-        "background": settings.background,
+        "logo": pictures.drawable(session, settings.logo),
+        "partner_logo": pictures.drawable(session, settings.partner_logo),
+        "background": pictures.drawable(session, settings.background),
     }
     if settings.logo and settings.partner_logo:
         values["two_logos"] = "1"
     elif settings.logo or settings.partner_logo:
         values["one_logo"] = "1"
-        values["logo"] = settings.logo or settings.partner_logo
+        values["logo"] = values["logo"] or values["partner_logo"]
     count = len(settings.signatories)
     if count:
         values[f"signatories_{count}"] = "1"
     for n, person in enumerate(settings.signatories, start=1):
         values[f"s{n}_name"] = person.name
         values[f"s{n}_title"] = person.title
-        values[f"s{n}_signature"] = person.signature
+        values[f"s{n}_signature"] = pictures.drawable(session, person.signature)
     return values
 
 

@@ -12,6 +12,9 @@ the resulting state independent of the order operations arrive in:
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
 import json
 import os
 import time
@@ -37,6 +40,7 @@ from desktop.models import (
     EventSession,
     Operation,
     Operator,
+    Picture,
     Scan,
     ScanVoid,
 )
@@ -950,6 +954,31 @@ def _apply_certificate_issue(session: Session, op: Op) -> None:
             "revoked": revoked,
             "hlc": op.hlc,
         },
+    )
+
+
+# Largest picture a certificate may draw (its bytes; base64 in the operation takes a third more).
+MAX_PICTURE_BYTES = 20 * 1024 * 1024
+_INSERT_PICTURE = insert(Picture.__table__).prefix_with("OR IGNORE")  # type: ignore[arg-type]
+
+
+@applier("picture.put")
+def _apply_picture(session: Session, op: Op) -> None:
+    """Keep a picture; its id must be the SHA-256 of its bytes (the same picture is one row)."""
+    p = op.payload
+    picture_id, content = str(p.get("id", "")), str(p.get("content", ""))
+    try:
+        data = base64.b64decode(content, validate=True)
+    except binascii.Error as exc:
+        raise JournalError(f"picture {picture_id[:12]}… is not base64 ({exc})") from exc
+    if len(data) > MAX_PICTURE_BYTES:
+        raise JournalError(f"picture {picture_id[:12]}… is larger than {MAX_PICTURE_BYTES} bytes")
+    if hashlib.sha256(data).hexdigest() != picture_id:
+        raise JournalError(f"picture {picture_id[:12]}… does not match its bytes")
+    media_type = str(p.get("media_type", ""))[:40]
+    session.execute(
+        _INSERT_PICTURE,
+        {"id": picture_id, "event_id": op.event_id, "media_type": media_type, "content": content},
     )
 
 

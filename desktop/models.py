@@ -243,6 +243,22 @@ class BadgePrint(Base):
     hlc: Mapped[str] = mapped_column(String(64), default="")
 
 
+class Picture(Base):
+    """A picture the certificates of an event draw (a seal, a signature, a background).
+
+    Kept in the database, not as a path on one desk's disk, so every desk draws the same
+    certificate. Named by the SHA-256 of its bytes (``content``, base64): immutable, and the
+    same picture chosen on two desks is one row.
+    """
+
+    __tablename__ = "pictures"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(36), index=True)
+    media_type: Mapped[str] = mapped_column(String(40), default="")
+    content: Mapped[str] = mapped_column(SAText, default="")
+
+
 class Certificate(Base):
     """A certificate issued (or re-issued as a new version): an append-only fact."""
 

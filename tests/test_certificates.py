@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import shutil
 import uuid
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -13,10 +14,11 @@ import pypdf
 import pytest
 from conftest_demo_helpers import venue
 from conftest_layout_helpers import decode_qr, pdf_to_pngs
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from desktop import (
+    audit,
     badgetokens,
     certificatepdf,
     certificates,
@@ -24,6 +26,7 @@ from desktop import (
     checkin,
     desk,
     journal,
+    pictures,
     registry,
 )
 from desktop.certificates import CertificateError, Settings, Signatory
@@ -458,3 +461,111 @@ def test_letter_paper_and_three_signatories(demo: Store, tmp_path: Path) -> None
         four = (*three, Signatory("One Too Many"))
         with pytest.raises(CertificateError, match="at most 3"):
             certificates.save_settings(session, own(session), Settings(signatories=four))
+
+
+def _signature_png(path: Path, size: tuple[int, int]) -> Path:
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGBA", size, (255, 255, 255, 0))
+    ImageDraw.Draw(image).line([(5, size[1] - 10), (size[0] // 2, 8), (size[0] - 5, 30)], width=4)
+    image.save(path, "PNG")
+    return path
+
+
+def test_a_picture_chosen_on_one_desk_is_drawn_by_another(demo: Store, tmp_path: Path) -> None:
+    other_folder = tmp_path / "desk-b"
+    shutil.copytree(demo.data_dir, other_folder)
+    other = open_store(other_folder)
+    try:
+        with other.begin() as session:
+            desk.set_setting(session, "desk_id", "b0b0b0b0b0b0")
+        signature = _signature_png(tmp_path / "signature.png", (411, 97))
+        with demo.begin() as session:
+            before = session.scalar(select(func.max(Operation.hlc)))
+            current = certificates.load_settings(session, DEMO_EVENT_ID)
+            chosen = replace(
+                current,
+                signatories=(Signatory("Ma. Luisa B. Enriquez", "Rapporteur", str(signature)),),
+            )
+            certificates.save_settings(session, own(session), chosen)
+            kept = certificates.load_settings(session, DEMO_EVENT_ID).signatories[0].signature
+            ops = [
+                journal.Op.from_dict({c: getattr(r, c) for c in OP_KEYS})
+                for r in session.scalars(
+                    select(Operation).where(Operation.hlc > before).order_by(Operation.hlc)
+                )
+            ]
+        assert pictures.is_kept(kept) and str(tmp_path) not in kept
+        assert [op.kind for op in ops] == ["picture.put", "certificate.settings.put"]
+        # The audit trail names it without its bytes.
+        picture_id = kept.removeprefix(pictures.PREFIX)
+        assert audit.describe("picture.put", ops[0].payload, {}) == (
+            f"a certificate picture ({picture_id[:8]})"
+        )
+        signature.unlink()  # the file chosen on desk A is gone: desk B has its own copy
+        with other.begin() as session:
+            journal.apply_many(session, ops)
+        shutil.rmtree(pictures.cache_dir(), ignore_errors=True)
+        attend(other, participants(other)[0], ALL)
+        with other.begin() as session:
+            ctx = as_owner(desk.context(session))
+            batch = certificates.issue(session, ctx, other.data_dir)
+        out = tmp_path / "b.pdf"
+        report = certificatepdf.draw(batch, out)
+        assert not [w for w in report.warnings if "cannot be read" in w], report.warnings
+        sizes = {image.image.size for image in pypdf.PdfReader(out).pages[0].images}
+        assert (411, 97) in sizes
+        assert digest_of(other, "pictures") == digest_of(demo, "pictures")
+    finally:
+        other.close()
+
+
+def digest_of(store: Store, table: str) -> str:
+    with store.begin() as session:
+        return str(state_digest(session)["tables"][table])
+
+
+def test_a_picture_not_received_yet_is_reported_not_drawn(demo: Store, tmp_path: Path) -> None:
+    signature = _signature_png(tmp_path / "s.png", (300, 80))
+    with demo.begin() as session:
+        current = certificates.load_settings(session, DEMO_EVENT_ID)
+        chosen = replace(current, signatories=(Signatory("A. Signer", "", str(signature)),))
+        certificates.save_settings(session, own(session), chosen)
+        # As on a desk that has the settings but not (yet) the picture.
+        session.execute(text("DELETE FROM pictures"))
+    shutil.rmtree(pictures.cache_dir(), ignore_errors=True)
+    attend(demo, participants(demo)[0], ALL)
+    report = certificatepdf.draw(issue(demo), tmp_path / "a.pdf")
+    assert [w for w in report.warnings if "cannot be read" in w]
+
+
+def test_a_file_that_is_not_a_picture_is_refused_and_nothing_recorded(
+    demo: Store, tmp_path: Path
+) -> None:
+    fake = tmp_path / "signature.png"
+    fake.write_text("not a picture", encoding="utf-8")
+    with demo.begin() as session:
+        current = certificates.load_settings(session, DEMO_EVENT_ID)
+        count = session.scalar(select(func.count()).select_from(Operation))
+        chosen = replace(current, logo=str(fake))
+        with pytest.raises(CertificateError, match=r"signature\.png is not a picture"):
+            certificates.save_settings(session, own(session), chosen)
+        with pytest.raises(CertificateError, match="cannot be read"):
+            certificates.save_settings(
+                session, own(session), replace(current, logo=str(tmp_path / "gone.png"))
+            )
+        assert session.scalar(select(func.count()).select_from(Operation)) == count
+
+
+def test_a_picture_whose_bytes_do_not_match_its_name_is_refused(demo: Store) -> None:
+    data = base64.b64encode(b"\x89PNG not really").decode("ascii")
+    op = journal.Op(
+        op_id=journal.new_op_id(),
+        event_id=DEMO_EVENT_ID,
+        desk_id="c0c0c0c0c0c0",
+        hlc="1732800000000-0000-c0c0c0c0c0c0",
+        kind="picture.put",
+        payload={"id": "0" * 64, "media_type": "image/png", "content": data},
+    )
+    with demo.begin() as session, pytest.raises(journal.JournalError, match="does not match"):
+        journal.apply(session, op)

@@ -43,7 +43,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop import certificatepdf, certificates, desk
+from desktop import certificatepdf, certificates, desk, pictures
 from desktop.badges import PrinterSettings
 from desktop.certificates import (
     CertificateBatch,
@@ -362,6 +362,33 @@ def _picture_job(store: Store, path: str) -> Verdict:
     except camerascan.PictureError as exc:
         return Verdict("invalid", (str(exc),))
     return verify_job(store, text)
+
+
+# A picture kept with the event shows as these words in its field (its value is kept aside).
+_KEPT_WORDS = "picture kept · {}"
+_KEPT_TIP = "Kept with the event: every desk that syncs draws this picture."
+
+
+def _show_picture(field: QLineEdit, value: str) -> None:
+    """Show a setting's picture: a path as it is, a kept picture in words."""
+    if pictures.is_kept(value):
+        words = _KEPT_WORDS.format(value.removeprefix(pictures.PREFIX)[:8])
+        field.setProperty("kept", (words, value))
+        field.setText(words)
+        field.setToolTip(_KEPT_TIP)
+    else:
+        field.setProperty("kept", None)
+        field.setText(value)
+        field.setToolTip("")
+
+
+def _picture_value(field: QLineEdit) -> str:
+    """The setting's value of a picture field: the kept picture while its words are shown."""
+    text = field.text().strip()
+    kept = field.property("kept")
+    if kept and text == kept[0]:
+        return str(kept[1])
+    return text
 
 
 def _background_from_pdf(pdf: str, target: Path) -> str:
@@ -785,12 +812,12 @@ class CertificatesPage(QWidget):
         self.paper_combo.setCurrentIndex(max(0, self.paper_combo.findData(settings.paper)))
         self.partner_field.setText(settings.partner)
         for key, field in self.picture_fields.items():
-            field.setText(str(getattr(settings, key)))
+            _show_picture(field, str(getattr(settings, key)))
         for n, (name, title, signature) in enumerate(self.signatory_rows):
             person = settings.signatories[n] if n < len(settings.signatories) else Signatory("")
             name.setText(person.name)
             title.setText(person.title)
-            signature.setText(person.signature)
+            _show_picture(signature, person.signature)
 
     def edited_settings(self) -> Settings:
         """The settings as the rules tab shows them now."""
@@ -811,7 +838,7 @@ class CertificatesPage(QWidget):
             appreciation_categories=appreciation,
         )
         signatories = tuple(
-            Signatory(name.text().strip(), title.text().strip(), signature.text().strip())
+            Signatory(name.text().strip(), title.text().strip(), _picture_value(signature))
             for name, title, signature in self.signatory_rows
             if name.text().strip()
         )
@@ -819,9 +846,9 @@ class CertificatesPage(QWidget):
             rules=rules,
             paper=str(self.paper_combo.currentData()),
             partner=self.partner_field.text().strip(),
-            logo=self.picture_fields["logo"].text().strip(),
-            partner_logo=self.picture_fields["partner_logo"].text().strip(),
-            background=self.picture_fields["background"].text().strip(),
+            logo=_picture_value(self.picture_fields["logo"]),
+            partner_logo=_picture_value(self.picture_fields["partner_logo"]),
+            background=_picture_value(self.picture_fields["background"]),
             signatories=signatories,
         )
 

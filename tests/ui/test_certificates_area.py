@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from desktop import badgetokens, certificates, checkin, desk, permissions, registry
 from desktop.checkin import DeskMode
 from desktop.demo import DEMO_EVENT_ID, demo_attendee_id, demo_session_id
-from desktop.models import Scan
+from desktop.models import Operation, Scan
 from desktop.operators import demo_operator_id
 from desktop.store import Store
 from desktop.ui import qt_certificates
@@ -272,3 +272,30 @@ def test_standings_are_worked_out_when_the_area_is_first_shown_and_once(
     qtbot.waitUntil(lambda: page.model.rowCount() == 130, timeout=20_000)
     qtbot.waitUntil(lambda: not active_tasks(), timeout=30_000)
     assert loads == [1]  # the window's refresh and the first showing made one load
+
+
+def test_a_chosen_signature_is_kept_with_the_event_and_shown_so(
+    qtbot: QtBot, page: CertificatesPage, demo: Store, tmp_path: Path
+) -> None:
+    from PIL import Image
+
+    picture = tmp_path / "signature.png"
+    Image.new("RGB", (200, 60), "white").save(picture)
+    page.tabs.setCurrentIndex(1)
+    _name, _title, signature = page.signatory_rows[0]
+    signature.clear()
+    qtbot.keyClicks(signature, str(picture))
+    with qtbot.waitSignal(page.loaded, timeout=20_000):
+        qtbot.mouseClick(page.save_button, Qt.MouseButton.LeftButton)
+    with demo.begin() as session:
+        kept = certificates.load_settings(session, DEMO_EVENT_ID).signatories[0].signature
+        operations = session.scalar(select(func.count()).select_from(Operation))
+    assert kept.startswith("picture:")
+    assert signature.text() == f"picture kept · {kept[8:16]}"
+    # Saved again as shown: the same picture, nothing recorded.
+    page.percent_spin.setValue(page.percent_spin.value())
+    with qtbot.waitSignal(page.loaded, timeout=20_000):
+        qtbot.mouseClick(page.save_button, Qt.MouseButton.LeftButton)
+    with demo.begin() as session:
+        assert certificates.load_settings(session, DEMO_EVENT_ID).signatories[0].signature == kept
+        assert session.scalar(select(func.count()).select_from(Operation)) == operations
