@@ -107,14 +107,21 @@ def drawable(session: Session, value: str) -> str:
     row = session.get(Picture, picture_id)
     if row is None:
         return value
+    try:
+        _write_out(target, base64.b64decode(row.content))
+    except OSError:
+        return value  # a cache folder that cannot be written: reported like a missing picture
+    return str(target)
+
+
+def _write_out(target: Path, data: bytes) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     # Written beside and renamed: a reader never sees half a picture.
-    handle, partial = tempfile.mkstemp(dir=target.parent, prefix=f".{picture_id[:12]}-")
+    handle, partial = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name[:12]}-")
     try:
         with os.fdopen(handle, "wb") as out:
-            out.write(base64.b64decode(row.content))
+            out.write(data)
         os.replace(partial, target)
     except BaseException:
         Path(partial).unlink(missing_ok=True)
         raise
-    return str(target)

@@ -569,3 +569,19 @@ def test_a_picture_whose_bytes_do_not_match_its_name_is_refused(demo: Store) -> 
     )
     with demo.begin() as session, pytest.raises(journal.JournalError, match="does not match"):
         journal.apply(session, op)
+
+
+def test_a_cache_folder_that_cannot_be_written_reports_the_picture(
+    demo: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    signature = _signature_png(tmp_path / "s.png", (300, 80))
+    with demo.begin() as session:
+        current = certificates.load_settings(session, DEMO_EVENT_ID)
+        chosen = replace(current, signatories=(Signatory("A. Signer", "", str(signature)),))
+        certificates.save_settings(session, own(session), chosen)
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("", encoding="utf-8")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))
+    attend(demo, participants(demo)[0], ALL)
+    report = certificatepdf.draw(issue(demo), tmp_path / "a.pdf")
+    assert [w for w in report.warnings if "cannot be read" in w]
