@@ -1111,6 +1111,7 @@ def _apply_attendee_erase(session: Session, op: Op) -> None:
         ids = [_record_id(op)]
     _erase_rows(session, op.event_id, ids)
     _erase_ops(session, op.event_id, ids)
+    _erase_void_reasons(session, op.event_id, people=ids)
 
 
 # Asked after every scan is applied (scans may carry a supervisor's reason): on the driver.
@@ -1144,6 +1145,78 @@ def _scrub_erased(session: Session, ops: list[Op]) -> None:
         # A scan names its person by id, or no one (typed text that matched nobody): its own
         # row is blanked by op id, as the erasure blanked the scans it found.
         session.execute(_BLANK_SCANS, {"op_ids": op_ids})
+        # A scan undone before it arrived here: the reason given for undoing it goes too.
+        _erase_void_reasons(session, event_id, scans=op_ids)
+
+
+def _erase_void_reasons(
+    session: Session,
+    event_id: str,
+    *,
+    people: list[str] | None = None,
+    scans: list[str] | None = None,
+) -> None:
+    """Blank the reasons given for undoing scans of erased people, here and in the journal.
+
+    The reason is free text a supervisor typed ("scanned Ana Lim instead"); the undo names
+    the scan, the scan names the person. By ``people`` (their scans here), by ``scans`` (op
+    ids), or, with neither, every undo of the event.
+    """
+    params: dict[str, Any] = {"event_id": event_id}
+    if people is not None:
+        which = " AND scan_op_id IN (SELECT op_id FROM scans WHERE event_id = :event_id"
+        which += " AND attendee_id IN :people)"
+        journal_which = which.replace("scan_op_id IN", "json_extract(payload, '$.scan_op_id') IN")
+        params["people"] = people
+    elif scans is not None:
+        which = " AND scan_op_id IN :scans"
+        journal_which = " AND json_extract(payload, '$.scan_op_id') IN :scans"
+        params["scans"] = scans
+    else:
+        which = journal_which = ""
+    voids = text(f"UPDATE scan_voids SET reason = '' WHERE event_id = :event_id{which}")
+    copies = text(
+        "UPDATE operations SET payload = json_remove(payload, '$.reason') "
+        "WHERE event_id = :event_id AND kind = 'scan.void' "
+        f"AND json_type(payload, '$.reason') IS NOT NULL{journal_which}"
+    )
+    for name in ("people", "scans"):
+        if name in params:
+            voids = voids.bindparams(bindparam(name, expanding=True))
+            copies = copies.bindparams(bindparam(name, expanding=True))
+    session.execute(voids, params)
+    session.execute(copies, params)
+
+
+# The person a scan names, and whether an undo of it is here (both by the key).
+_SCAN_PERSON = Prepared(
+    select(Scan.__table__.c.event_id, Scan.__table__.c.attendee_id).where(
+        Scan.__table__.c.op_id == bindparam("op_id")
+    )
+)
+_VOID_OF = Prepared(
+    select(ScanVoid.__table__.c.op_id).where(ScanVoid.__table__.c.scan_op_id == bindparam("op_id"))
+)
+
+
+def _scrub_void(session: Session, op: Op) -> None:
+    """An undo with a reason, of a scan of someone already erased: its reason goes."""
+    if not op.payload.get("reason"):
+        return
+    erasures = _ERASURES.all(session)
+    if not erasures:
+        return
+    scan_op_id = str(op.payload.get("scan_op_id", ""))
+    scan = _SCAN_PERSON.first(session, {"op_id": scan_op_id})
+    if scan is None:
+        return  # the scan is not here yet: blanked when it arrives (see _scrub_erased)
+    event_id, person = scan
+    for erased_event, payload in erasures:
+        if erased_event == event_id and (
+            payload.get("scope") == "event" or str(payload.get("id")) == person
+        ):
+            _erase_void_reasons(session, event_id, scans=[scan_op_id])
+            return
 
 
 _BLANK_SCANS = text(f"UPDATE scans SET {_ERASED_TEXT['scans']} WHERE op_id IN :op_ids").bindparams(
@@ -1158,7 +1231,12 @@ def _erasing(fn: Applier, kind: str) -> Applier:
 
     def apply_then_scrub(session: Session, op: Op) -> None:
         fn(session, op)
-        if not texts or any(op.payload.get(name) for name in texts):
+        if (
+            not texts
+            or any(op.payload.get(name) for name in texts)
+            # A scan whose undo came first (one seek): the undo's reason may need blanking.
+            or (kind == "scan" and _VOID_OF.first(session, {"op_id": op.op_id}) is not None)
+        ):
             _scrub_erased(session, [op])
 
     return apply_then_scrub
@@ -1166,3 +1244,14 @@ def _erasing(fn: Applier, kind: str) -> Applier:
 
 for _kind in _PERSONAL_IN_OPS:
     APPLIERS[_kind] = _erasing(APPLIERS[_kind], _kind)
+
+
+def _scrubbing_void(fn: Applier) -> Applier:
+    def apply_then_scrub(session: Session, op: Op) -> None:
+        fn(session, op)
+        _scrub_void(session, op)
+
+    return apply_then_scrub
+
+
+APPLIERS["scan.void"] = _scrubbing_void(APPLIERS["scan.void"])

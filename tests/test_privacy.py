@@ -14,7 +14,7 @@ from desktop import certificates, cli, desk, journal, operators, privacy, regist
 from desktop.demo import demo_attendee_id
 from desktop.digest import state_digest
 from desktop.journal import PERSONAL_FIELDS, DeskContext, Op
-from desktop.models import Attendee, Certificate, CertificateOverride, Operation, Scan
+from desktop.models import Attendee, Certificate, CertificateOverride, Operation, Scan, ScanVoid
 from desktop.permissions import PermissionDenied
 from desktop.store import DB_NAME, Store, open_store
 
@@ -267,3 +267,58 @@ def test_a_backup_never_holds_the_signing_key(demo_store: Store) -> None:
     body = b"".join(pem.splitlines()[1:-1])
     made = backup.make_backup(demo_store.data_dir)
     assert body[:32] not in made.path.read_bytes()
+
+
+@pytest.mark.parametrize("scope", ["person", "event"])
+def test_the_reason_for_undoing_a_scan_is_erased_in_every_order(
+    demo_template: Path, tmp_path: Path, scope: str
+) -> None:
+    """Scan, its undo (with a reason naming the person) and the erasure, arriving in every
+    order: every desk blanks the reason, in its table and in its journal, and agrees."""
+    import itertools
+    import shutil
+
+    person = demo_attendee_id(9)
+
+    def opened(name: str) -> Store:
+        folder = tmp_path / name
+        shutil.copytree(demo_template, folder)
+        store = open_store(folder)
+        with store.begin() as session:
+            desk.set_setting(session, "desk_id", f"desk-{name}")
+        return store
+
+    source = opened("source")
+    try:
+        ctx = _owner(source)
+        with source.begin() as session:
+            scan = _scan(session, ctx, person)
+            undo = journal.record(
+                session,
+                ctx,
+                "scan.void",
+                {"scan_op_id": scan.op_id, "reason": "scanned Ana Lim's badge for her"},
+            )
+            if scope == "person":
+                privacy.erase_attendee(session, ctx, person)
+            else:
+                privacy.erase_event(session, ctx, before_end=True)
+        erase = next(op for op in _ops(source) if op.kind == "attendee.erase")
+    finally:
+        source.close()
+    digests = set()
+    for n, order in enumerate(itertools.permutations([scan, undo, erase])):
+        store = opened(f"desk-{n}")
+        try:
+            with store.begin() as session:
+                for op in order:
+                    journal.apply(session, op)
+            with store.begin() as session:
+                assert session.scalars(select(ScanVoid.reason)).all() == [""], order
+                copy = session.get(Operation, undo.op_id)
+                assert copy is not None and "reason" not in copy.payload, order
+                assert copy.payload["scan_op_id"] == scan.op_id
+                digests.add(state_digest(session)["all"])
+        finally:
+            store.close()
+    assert len(digests) == 1
