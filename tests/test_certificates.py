@@ -368,17 +368,23 @@ def test_token_round_trip_and_canonical_form() -> None:
         )
 
 
+def _second_desk(demo: Store, tmp_path: Path) -> Store:
+    """Another desk holding what the demo desk holds now, opened."""
+    folder = tmp_path / "desk-b"
+    shutil.copytree(demo.data_dir, folder)
+    other = open_store(folder)
+    with other.begin() as session:
+        desk.set_setting(session, "desk_id", "b0b0b0b0b0b0")
+    return other
+
+
 def test_serials_from_two_desks_never_clash(demo: Store, tmp_path: Path) -> None:
     """Two desks issue apart, then exchange operations: every serial stays unique."""
     people = participants(demo)
     for n in people[:6]:
         attend(demo, n, ALL)
-    other_folder = tmp_path / "desk-b"
-    shutil.copytree(demo.data_dir, other_folder)
-    other = open_store(other_folder)
+    other = _second_desk(demo, tmp_path)
     try:
-        with other.begin() as session:
-            desk.set_setting(session, "desk_id", "b0b0b0b0b0b0")
         with demo.begin() as session:
             a_ops = len(certificates.issue(session, own(session), demo.data_dir, ids=[
                 demo_attendee_id(n) for n in people[:3]]).records)  # fmt: skip
@@ -473,12 +479,8 @@ def _signature_png(path: Path, size: tuple[int, int]) -> Path:
 
 
 def test_a_picture_chosen_on_one_desk_is_drawn_by_another(demo: Store, tmp_path: Path) -> None:
-    other_folder = tmp_path / "desk-b"
-    shutil.copytree(demo.data_dir, other_folder)
-    other = open_store(other_folder)
+    other = _second_desk(demo, tmp_path)
     try:
-        with other.begin() as session:
-            desk.set_setting(session, "desk_id", "b0b0b0b0b0b0")
         signature = _signature_png(tmp_path / "signature.png", (411, 97))
         with demo.begin() as session:
             before = session.scalar(select(func.max(Operation.hlc)))

@@ -369,7 +369,8 @@ def test_ten_megabytes_of_junk(tmp_path: Path, demo_store: Store) -> None:
     assert digest(demo_store) == state
 
 
-def test_cancelling_between_steps_rolls_everything_back(tmp_path: Path, store: Store) -> None:
+def _big_event(tmp_path: Path, store: Store, count: int, seed: int = 5) -> tuple[str, Any]:
+    """A new event opened at the desk, and a file of `count` synthetic people parsed."""
     from desktop import events
 
     with store.begin() as session:
@@ -379,9 +380,13 @@ def test_cancelling_between_steps_rolls_everything_back(tmp_path: Path, store: S
         desk.open_event(session, event_id)
     rows = [
         ["", p["family_name"], p["given_name"], p["country"], p["organisation"], "", p["email"], ""]
-        for p in synthetic_attendees(6000, seed=2)
+        for p in synthetic_attendees(count, seed=seed)
     ]
-    _, _, parsed = read_and_parse(write_csv(tmp_path / "big.csv", rows))
+    return event_id, read_and_parse(write_csv(tmp_path / "big.csv", rows))[2]
+
+
+def test_cancelling_between_steps_rolls_everything_back(tmp_path: Path, store: Store) -> None:
+    event_id, parsed = _big_event(tmp_path, store, 6000, seed=2)
     state = digest(store)
     calls: list[tuple[int, int, str]] = []
 
@@ -509,21 +514,6 @@ def test_clock_text_is_what_json_dumps_writes(hlc: str) -> None:
     for names in (["given_name"], ["given_name", "email", "country"], []):
         clocks = dict.fromkeys(names, hlc)
         assert journal._clocks_json(clocks, hlc) == json.dumps(clocks)
-
-
-def _big_event(tmp_path: Path, store: Store, count: int) -> tuple[str, Any]:
-    from desktop import events
-
-    with store.begin() as session:
-        event_id = events.create_event(
-            session, desk.desk_id(session), store.data_dir, {"name": "Big", "code": "BG"}
-        )
-        desk.open_event(session, event_id)
-    rows = [
-        ["", p["family_name"], p["given_name"], p["country"], p["organisation"], "", p["email"], ""]
-        for p in synthetic_attendees(count, seed=5)
-    ]
-    return event_id, read_and_parse(write_csv(tmp_path / "big.csv", rows))[2]
 
 
 def test_a_large_import_is_indexed_step_by_step_with_rising_clocks(
