@@ -166,7 +166,9 @@ class Checkpointer:
     """
 
     def __init__(self, db_path: Path) -> None:
-        self._db_path = db_path
+        # mode=rw: a database moved away meanwhile is not made again, empty. (A file URI
+        # needs an absolute path: a data folder may be given relative to where one stands.)
+        self._uri = f"{db_path.absolute().as_uri()}?mode=rw"
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._again = False
@@ -189,26 +191,33 @@ class Checkpointer:
                 thread = self._thread
             if thread is None:
                 return
-            thread.join()
+            thread.join()  # a thread always lets go of its place before it ends
 
     def _run(self) -> None:
-        while True:
-            try:
-                # mode=rw: a database moved away meanwhile is not made again, empty.
-                db = sqlite3.connect(
-                    f"{self._db_path.as_uri()}?mode=rw", uri=True, timeout=BUSY_TIMEOUT_MS / 1000
-                )
-                try:
-                    db.execute("PRAGMA wal_checkpoint(PASSIVE)")
-                finally:
-                    db.close()
-            except sqlite3.Error:
-                pass  # a full disk, a removed folder: the next commit's own checkpoint retries
+        try:
+            while True:
+                self._checkpoint()
+                with self._lock:  # decided and cleared under one lock: no request is lost
+                    if not self._again:
+                        self._thread = None
+                        return
+                    self._again = False
+        except BaseException:
+            # A failure not foreseen: the thread ends, and wait() must not wait on it.
             with self._lock:
-                if not self._again:
-                    self._thread = None
-                    return
+                self._thread = None
                 self._again = False
+            raise
+
+    def _checkpoint(self) -> None:
+        try:
+            db = sqlite3.connect(self._uri, uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
+            try:
+                db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            finally:
+                db.close()
+        except sqlite3.Error:
+            pass  # a full disk, a removed folder: the next commit's own checkpoint retries
 
 
 _checkpointers: weakref.WeakKeyDictionary[Engine, Checkpointer] = weakref.WeakKeyDictionary()

@@ -52,6 +52,25 @@ def attendees(capsys: pytest.CaptureFixture[str], data: Path) -> list[dict[str, 
     return result
 
 
+def test_a_data_folder_named_from_where_one_stands(tmp_path: Path, data: Path) -> None:
+    """`--data data`, relative: the import ends (its commit's checkpoint once hung it)."""
+    path = write_csv(tmp_path / "list.csv", ROWS)
+    done = subprocess.run(
+        [sys.executable, "-m", "desktop", "--data", data.name, "import", path.name],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "3 new, 0 updated, 0 unchanged, 0 refused" in done.stdout
+    assert "Traceback" not in done.stderr, done.stderr
+    # The checkpoint ran: nothing of the import is left only in the write-ahead log.
+    wal = data / "eventdesk.sqlite3-wal"
+    assert not wal.exists() or wal.stat().st_size == 0
+
+
 def test_import_then_list_in_a_real_process(tmp_path: Path, data: Path) -> None:
     path = write_csv(tmp_path / "list.csv", ROWS, delimiter=";")
     done = subprocess.run(

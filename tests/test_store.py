@@ -189,3 +189,42 @@ def test_a_checkpoint_of_a_database_gone_makes_no_new_file(tmp_path: Path) -> No
     background.request()
     background.wait()
     assert not gone.exists()
+
+
+def test_a_checkpoint_that_fails_unforeseen_leaves_no_one_waiting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    background = Checkpointer(tmp_path / "eventdesk.sqlite3")
+
+    def broken() -> None:
+        raise RuntimeError("unforeseen")
+
+    monkeypatch.setattr(background, "_checkpoint", broken)
+    # The thread's own report of the error is expected; the test is that waiting ends.
+    monkeypatch.setattr(threading, "excepthook", lambda args: None)
+    background.request()
+    waiter = threading.Thread(target=background.wait, daemon=True)
+    waiter.start()
+    waiter.join(timeout=10)
+    assert not waiter.is_alive()
+    background.request()  # and the next request starts a checkpoint again
+    background.wait()
+
+
+def test_a_relative_data_folder_is_checkpointed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    store = open_store(Path("relative"))
+    try:
+        before = store.db_path.stat().st_size
+        _big_write(store, 5_000, later=True)
+        background = checkpointer(store.engine)
+        assert background is not None
+        background.wait()
+        # The background checkpoint copied the rows into the database file.
+        assert store.db_path.stat().st_size > before + 5_000 * 500
+    finally:
+        store.close()

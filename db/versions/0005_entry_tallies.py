@@ -7,8 +7,8 @@ A scan at a session door read every entry of that session twice (its "already in
 went by the session's index, and the capacity bound counted all its entries), so a scan got
 slower as the room filled. The index now leads with the person and the door, and the bound
 is one row of ``session_entry_tallies``, kept by triggers. The trigger statements are a
-frozen copy of ``desktop.attendance.tally_ddl()`` at this revision (tests/test_attendance.py
-checks they still agree).
+frozen copy of what ``desktop.attendance`` made at this revision; migration 0008 dropped
+them with the bound.
 """
 
 from __future__ import annotations

@@ -8,8 +8,9 @@ second per scan in a 100,000-seat room), and the programme's live counts did the
 every session. ``session_presence`` now holds each person's standing at each session door,
 and ``session_entry_tallies`` the door's totals, both worked out again by triggers from the
 person's own scans whenever a scan or a void arrives. The trigger statements are a frozen
-copy of ``desktop.attendance.presence_ddl()`` at this revision (tests/test_checkin.py checks
-they still agree); the backfill runs the same per-person query over the scans already there.
+copy of ``desktop.attendance.presence_ddl()`` at this revision (migration 0008 made them
+again without the entry bound; tests/test_checkin.py checks that 0008's copy still agrees);
+the backfill runs the same per-person query over the scans already there.
 """
 
 from __future__ import annotations
