@@ -52,17 +52,22 @@ def attendees(capsys: pytest.CaptureFixture[str], data: Path) -> list[dict[str, 
     return result
 
 
+def in_a_process(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """`eventdesk ARGS` in a process of its own (a hang fails the test after 120 s)."""
+    return subprocess.run(
+        [sys.executable, "-m", "desktop", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
 def test_a_data_folder_named_from_where_one_stands(tmp_path: Path, data: Path) -> None:
     """`--data data`, relative: the import ends (its commit's checkpoint once hung it)."""
     path = write_csv(tmp_path / "list.csv", ROWS)
-    done = subprocess.run(
-        [sys.executable, "-m", "desktop", "--data", data.name, "import", path.name],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    done = in_a_process("--data", data.name, "import", path.name, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "3 new, 0 updated, 0 unchanged, 0 refused" in done.stdout
     assert "Traceback" not in done.stderr, done.stderr
@@ -73,23 +78,11 @@ def test_a_data_folder_named_from_where_one_stands(tmp_path: Path, data: Path) -
 
 def test_import_then_list_in_a_real_process(tmp_path: Path, data: Path) -> None:
     path = write_csv(tmp_path / "list.csv", ROWS, delimiter=";")
-    done = subprocess.run(
-        [sys.executable, "-m", "desktop", "--data", str(data), "import", str(path)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = in_a_process("--data", str(data), "import", str(path))
     assert done.returncode == 0, done.stderr
     assert "3 new, 0 updated, 0 unchanged, 0 refused" in done.stdout
     assert "row 3: position '=1+1' starts with '='" in done.stdout
-    listed = subprocess.run(
-        [sys.executable, "-m", "desktop", "--data", str(data), "attendees", "--json"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    listed = in_a_process("--data", str(data), "attendees", "--json")
     people = {p["email"]: p for p in json.loads(listed.stdout) if p["email"]}
     assert len(json.loads(listed.stdout)) == 133
     assert people["an@mpi.gov.vn"]["country"] == "VN"
@@ -242,13 +235,7 @@ def test_files_that_are_not_participant_lists(
 def test_ten_megabytes_of_junk_in_a_real_process(tmp_path: Path, data: Path) -> None:
     path = tmp_path / "junk.csv"
     path.write_bytes(bytes(range(1, 256)) * 41_200)
-    done = subprocess.run(
-        [sys.executable, "-m", "desktop", "--data", str(data), "import", str(path)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = in_a_process("--data", str(data), "import", str(path))
     assert done.returncode == 1
     assert done.stdout == ""
     assert done.stderr.startswith("eventdesk: junk.csv: not a CSV or XLSX file")
