@@ -417,18 +417,6 @@ def _write_puts(session: Session, puts: _Puts) -> None:
         APPLIERS[op.kind](session, op)
 
 
-def _insert_rows(
-    session: Session,
-    table: Table,
-    rows: list[dict[str, Any]],
-    ready: Container[str] = (),
-) -> None:
-    """executemany straight on the driver, values converted by the columns' own types."""
-    insert_ = _insert_params(session.connection().dialect, table, rows, ready)
-    if insert_ is not None:
-        _run_insert(session, insert_)
-
-
 def _run_insert(session: Session, insert_: _Insert) -> None:
     session.connection().exec_driver_sql(insert_.sql, insert_.params)
 
