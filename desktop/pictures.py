@@ -80,8 +80,9 @@ def _media_type(data: bytes, path: Path) -> str:
             image.verify()
             kind = image.format or ""
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
+        # Pillow's own words name its buffer, not the file: a person reads ours alone.
         raise PictureError(
-            f"{path.name} is not a picture EventDesk can draw (PNG or JPEG): {exc}"
+            f"{path.name} is not a picture EventDesk can draw: choose a PNG or JPEG file"
         ) from exc
     return Image.MIME.get(kind.upper(), f"image/{kind.lower()}")
 

@@ -550,7 +550,8 @@ def test_a_file_that_is_not_a_picture_is_refused_and_nothing_recorded(
         current = certificates.load_settings(session, DEMO_EVENT_ID)
         count = session.scalar(select(func.count()).select_from(Operation))
         chosen = replace(current, logo=str(fake))
-        with pytest.raises(CertificateError, match=r"signature\.png is not a picture"):
+        words = r"^signature\.png is not a picture EventDesk can draw: choose a PNG or JPEG file$"
+        with pytest.raises(CertificateError, match=words):
             certificates.save_settings(session, own(session), chosen)
         with pytest.raises(CertificateError, match="cannot be read"):
             certificates.save_settings(
